@@ -1,0 +1,45 @@
+/**
+ * The wire protocol's event union (docs/api.md is the reference). Every chat stream is a sequence of these,
+ * encoded as `data: <json>\n\n`, and always ends with `done`.
+ */
+export type ChatEvent =
+  | { type: 'session'; session_id: string }
+  | { type: 'token'; content: string }
+  | { type: 'tool_use'; tool_name: string; tool_input: unknown }
+  | { type: 'tool_result'; tool_name: string; ok: boolean; summary: string }
+  | { type: 'oauth_url'; url: string; session_uri: string; state: string; user_code?: string }
+  | { type: 'plan'; plan_id: string; plan: unknown; markdown: string }
+  | {
+      type: 'status';
+      plan_id: string;
+      status: PlanStatus;
+      current_step: string;
+      progress: number;
+      issues: string[];
+      updated_at: string;
+    }
+  | { type: 'review_posted'; plan_id: string; url: string }
+  | { type: 'error'; code: ErrorCode; message: string }
+  | { type: 'done' };
+
+export type PlanStatus = 'pending' | 'approved' | 'executing' | 'completed' | 'failed' | 'cancelled';
+
+/** Stable error codes a client can switch on; the message is for humans. */
+export type ErrorCode =
+  | 'model_throttled'
+  | 'model_access_denied'
+  | 'model_validation'
+  | 'model_not_ready'
+  | 'model_unavailable'
+  | 'model_error'
+  | 'iteration_limit'
+  | 'time_limit'
+  | 'token_limit'
+  | 'github_auth_failed'
+  | 'plan_not_found'
+  | 'plan_conflict'
+  | 'plan_expired'
+  | 'internal_error';
+
+/** Where the core writes events; the handler encodes them as SSE. */
+export type Emit = (event: ChatEvent) => void;

@@ -1,0 +1,49 @@
+import type { z } from 'zod';
+import type { Emit } from './events';
+
+/** What a tool's run receives besides its validated input. */
+export interface ToolContext {
+  /** The authenticated user's id (from the IAM request context); scope every lookup with it. */
+  userId: string;
+  sessionId: string;
+  emit: Emit;
+  signal?: AbortSignal;
+}
+
+/** A tool's answer: `content` goes to the model (keep it small), `summary` to the client's `tool_result`. */
+export interface ToolOutput {
+  ok: boolean;
+  summary: string;
+  content: unknown;
+}
+
+/** A tool the model can call: a zod input schema (its JSON Schema is what the model sees) and a function. */
+export interface Tool<Input = unknown> {
+  name: string;
+  description: string;
+  input: z.ZodType<Input>;
+  /** Read-only tools in one model turn may run concurrently. */
+  readOnly: boolean;
+  run(input: Input, context: ToolContext): Promise<ToolOutput>;
+}
+
+/** Erases a tool's input type so tools of different inputs fit one list. */
+export function defineTool<Input>(tool: Tool<Input>): Tool<unknown> {
+  return tool as unknown as Tool<unknown>;
+}
+
+/**
+ * Thrown by a tool when the user must consent in a browser before it can act (GitHub OAuth). The agent loop
+ * streams an `oauth_url` event and ends the turn without persisting it; the client re-sends the message.
+ */
+export class ConsentRequiredError extends Error {
+  constructor(
+    readonly authorizationUrl: string,
+    readonly sessionUri: string,
+    readonly state: string,
+    readonly userCode?: string,
+  ) {
+    super('GitHub authorization is required');
+    this.name = 'ConsentRequiredError';
+  }
+}

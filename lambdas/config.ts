@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/** Variables whose values must never appear in logs, events or error messages. */
+export const SECRET_VARIABLES = ['GITHUB_TOKEN'] as const;
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** A comma-separated list; unset means the default, an empty string means "none". */
+const commaList = (fallback: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((value) =>
+      value === undefined
+        ? fallback
+        : value
+            .split(',')
+            .map((item) => item.trim())
+            .filter((item) => item.length > 0),
+    );
+
+/** The chat function's environment, validated once at cold start. */
+export const configSchema = z.object({
+  AWS_REGION: z.string().min(1, 'must name the AWS region, e.g. ap-southeast-2'),
+  MODEL_ID: z.string().min(1, 'must name a Bedrock model or inference profile id'),
+  SESSIONS_TABLE: z.string().min(3).max(255),
+  PLANS_TABLE: z.string().min(3).max(255),
+  WORKLOAD_IDENTITY_NAME: z.string().min(1).default('github-coding-agent'),
+  OAUTH_PROVIDER_NAME: z.string().min(1).default('github-provider'),
+  OAUTH_SCOPES: commaList(['repo', 'read:user']),
+  OAUTH_RETURN_URLS: commaList(['http://localhost:8976/oauth/callback']).pipe(
+    z.array(z.url({ protocol: /^https?$/ })).min(1, 'needs at least one return URL'),
+  ),
+  GITHUB_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
+  /** Which GitHub token port serves this process: AgentCore 3LO in AWS; a static token or device flow locally. */
+  IDENTITY_PROVIDER: z.enum(['agentcore', 'static', 'device']).default('agentcore'),
+  GITHUB_TOKEN: z.string().min(1).optional(),
+  GITHUB_OAUTH_CLIENT_ID: z.string().min(1).optional(),
+  REVIEW_PATH_PREFIXES: commaList(['agent-tasks/']),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  MAX_TOOL_ITERATIONS: positiveInt(8),
+  MAX_OUTPUT_TOKENS: positiveInt(4096),
+  HISTORY_TOKEN_BUDGET: positiveInt(20_000),
+  SESSION_TTL_DAYS: positiveInt(30),
+  PLAN_TTL_HOURS: positiveInt(24),
+  REVIEW_CHUNK_TOKEN_BUDGET: positiveInt(12_000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Thrown at cold start when the environment is unusable; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment into a typed {@link Config}.
+ * @throws ConfigError naming each missing or invalid variable (never echoing a secret's value).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) {
+    if (result.data.IDENTITY_PROVIDER === 'static' && !result.data.GITHUB_TOKEN) {
+      throw new ConfigError(['GITHUB_TOKEN: required when IDENTITY_PROVIDER is "static"']);
+    }
+    if (result.data.IDENTITY_PROVIDER === 'device' && !result.data.GITHUB_OAUTH_CLIENT_ID) {
+      throw new ConfigError(['GITHUB_OAUTH_CLIENT_ID: required when IDENTITY_PROVIDER is "device"']);
+    }
+    return result.data;
+  }
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    const received = env[String(issue.path[0])];
+    const detail = received === undefined ? 'is missing' : issue.message;
+    return `${name}: ${detail}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** A copy of the config safe to log: secret values replaced by "[REDACTED]". */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...config };
+  for (const name of SECRET_VARIABLES) {
+    if (copy[name] !== undefined) copy[name] = '[REDACTED]';
+  }
+  return copy;
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, redactConfig } from '../../lambdas/config';
+
+const validEnv = {
+  AWS_REGION: 'ap-southeast-2',
+  MODEL_ID: 'au.anthropic.claude-sonnet-4-5-20250929-v1:0',
+  SESSIONS_TABLE: 'agent-sessions',
+  PLANS_TABLE: 'agent-plans',
+};
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('accepts a valid environment and fills sensible defaults', () => {
+    const config = loadConfig(validEnv);
+
+    expect(config.OAUTH_PROVIDER_NAME).toBe('github-provider');
+    expect(config.OAUTH_SCOPES).toEqual(['repo', 'read:user']);
+    expect(config.OAUTH_RETURN_URLS).toEqual(['http://localhost:8976/oauth/callback']);
+    expect(config.REVIEW_PATH_PREFIXES).toEqual(['agent-tasks/']);
+    expect(config.IDENTITY_PROVIDER).toBe('agentcore');
+    expect(config.MAX_TOOL_ITERATIONS).toBe(8);
+  });
+
+  it.each(['AWS_REGION', 'MODEL_ID', 'SESSIONS_TABLE', 'PLANS_TABLE'])(
+    'names %s when it is missing',
+    (name) => {
+      const env: NodeJS.ProcessEnv = { ...validEnv };
+      delete env[name];
+
+      expect(problemsOf(env)).toEqual([`${name}: is missing`]);
+    },
+  );
+
+  it('names every bad variable at once', () => {
+    const problems = problemsOf({ ...validEnv, MODEL_ID: undefined, MAX_TOOL_ITERATIONS: 'many' });
+
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'MAX_TOOL_ITERATIONS',
+      'MODEL_ID',
+    ]);
+  });
+
+  it('reads an empty review prefix list as "review everything"', () => {
+    expect(loadConfig({ ...validEnv, REVIEW_PATH_PREFIXES: '' }).REVIEW_PATH_PREFIXES).toEqual([]);
+  });
+
+  it('rejects a return URL that is not http(s)', () => {
+    expect(problemsOf({ ...validEnv, OAUTH_RETURN_URLS: 'javascript:alert(1)' })[0]).toMatch(
+      /^OAUTH_RETURN_URLS/,
+    );
+  });
+
+  it('requires a token for the static identity provider', () => {
+    expect(problemsOf({ ...validEnv, IDENTITY_PROVIDER: 'static' })).toEqual([
+      'GITHUB_TOKEN: required when IDENTITY_PROVIDER is "static"',
+    ]);
+  });
+});
+
+describe('redactConfig', () => {
+  it('never exposes the GitHub token', () => {
+    const config = loadConfig({
+      ...validEnv,
+      IDENTITY_PROVIDER: 'static',
+      GITHUB_TOKEN: 'ghp_supersecret123',
+    });
+
+    const logged = JSON.stringify(redactConfig(config));
+
+    expect(logged).not.toContain('ghp_supersecret123');
+    expect(logged).toContain('"GITHUB_TOKEN":"[REDACTED]"');
+  });
+
+  it('does not echo an invalid secret value in the error', () => {
+    const problems = problemsOf({ ...validEnv, GITHUB_TOKEN: '' });
+
+    expect(problems.join(' ')).not.toMatch(/ghp_/);
+    expect(problems[0]).toMatch(/^GITHUB_TOKEN/);
+  });
+});
