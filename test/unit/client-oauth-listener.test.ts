@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type LoopbackListener, startLoopbackListener } from '../../bin/client/oauth-listener';
+
+const STATE = 'u2Nf3lq0xYtQ7kS9mVbJc1Hh8ZrPaEoW5dGiTn4yXs0';
+const SESSION = 'urn:ietf:params:oauth:request_uri:abc123';
+
+let listener: LoopbackListener | undefined;
+
+afterEach(async () => {
+  await listener?.close();
+  listener = undefined;
+});
+
+async function start(): Promise<LoopbackListener> {
+  listener = await startLoopbackListener({ expectedState: STATE, port: 0 });
+  return listener;
+}
+
+function callback(base: LoopbackListener, params: Record<string, string>): Promise<Response> {
+  const url = new URL(base.returnUrl.replace('localhost', '127.0.0.1'));
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+  return fetch(url);
+}
+
+describe('loopback OAuth listener', () => {
+  it('serves the return URL on localhost', async () => {
+    const running = await start();
+
+    expect(running.returnUrl).toBe(`http://localhost:${running.port}/oauth/callback`);
+  });
+
+  it('accepts the redirect carrying the expected state and yields the session id', async () => {
+    const running = await start();
+
+    const response = await callback(running, { session_id: SESSION, state: STATE });
+
+    expect(response.status).toBe(200);
+    await expect(running.redirect).resolves.toEqual({ sessionUri: SESSION });
+  });
+
+  it('rejects a wrong state with a 400 page and keeps waiting for the right one', async () => {
+    const running = await start();
+    let settled = false;
+    void running.redirect.then(() => {
+      settled = true;
+    });
+
+    const wrong = await callback(running, {
+      session_id: 'urn:ietf:params:oauth:request_uri:evil',
+      state: 'guess',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(wrong.status).toBe(400);
+    expect(settled).toBe(false);
+
+    await callback(running, { session_id: SESSION, state: STATE });
+    await expect(running.redirect).resolves.toEqual({ sessionUri: SESSION });
+  });
+
+  it('rejects a redirect without a state', async () => {
+    const running = await start();
+
+    const response = await callback(running, { session_id: SESSION });
+
+    expect(response.status).toBe(400);
+  });
+
+  it('rejects a redirect without a session id', async () => {
+    const running = await start();
+
+    const response = await callback(running, { state: STATE });
+
+    expect(response.status).toBe(400);
+  });
+
+  it('answers 404 off the callback path', async () => {
+    const running = await start();
+
+    const response = await fetch(`http://127.0.0.1:${running.port}/other?state=${STATE}&session_id=x`);
+
+    expect(response.status).toBe(404);
+  });
+
+  it('rejects the pending redirect when closed first', async () => {
+    const running = await start();
+
+    await running.close();
+
+    await expect(running.redirect).rejects.toThrow(/closed before the browser returned/);
+  });
+});
