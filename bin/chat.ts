@@ -1,0 +1,26 @@
+/**
+ * The terminal client: `npm run chat -- --url <ChatUrl> ["message"]`. Everything lives in bin/client/; this file
+ * only connects it to the real process (argv, stdio, signals, exit code).
+ */
+import { runCli } from './client/main';
+
+const shutdown = new AbortController();
+let interrupts = 0;
+const onSignal = (signal: NodeJS.Signals) => {
+  // A second Ctrl-C while shutting down means "now".
+  if (++interrupts > 1) process.exit(130);
+  shutdown.abort(new Error(`interrupted by ${signal}`));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+process.exitCode = await runCli({
+  argv: process.argv.slice(2),
+  env: process.env,
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  signal: shutdown.signal,
+});
+// Nothing else should be pending, but a stray socket must not keep a finished chat alive.
+process.exit();

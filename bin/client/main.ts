@@ -1,0 +1,222 @@
+import { createInterface, type Interface } from 'node:readline/promises';
+import { parseCliArgs, USAGE } from './args';
+import { openInBrowser } from './browser';
+import { type ChatClient, ChatClientError, createChatClient } from './chat-client';
+import { type LoopbackListener, type LoopbackListenerOptions, startLoopbackListener } from './oauth-listener';
+import { createRenderer, type Renderer } from './render';
+import {
+  createSigV4Signer,
+  isLoopbackUrl,
+  type RequestSigner,
+  resolveRegion,
+  type SigningCredentials,
+} from './sign';
+
+/** Exit codes: 0 fine, 1 a turn failed, 2 bad usage, 130 interrupted (Ctrl-C). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** Without a terminal there is no Enter to wait for: pause this long before asking GitHub again. */
+const DEVICE_PAUSE_MS = 15_000;
+
+/** The process around the client; `bin/chat.ts` passes the real one, tests pass streams and fakes. */
+export interface CliIo {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  /** Aborted on Ctrl-C / SIGTERM: ends the current request and the listener. */
+  signal: AbortSignal;
+  fetch?: typeof fetch;
+  /** Credentials for signing; the default AWS chain when absent. */
+  credentials?: SigningCredentials;
+  /** Replaces the system browser (tests play the browser with it). */
+  openBrowser?: (url: string) => void | Promise<void>;
+  startListener?: (options: LoopbackListenerOptions) => Promise<LoopbackListener>;
+  waitForDeviceConfirmation?: (signal: AbortSignal) => Promise<void>;
+}
+
+/**
+ * Runs the terminal client: one-shot when a message is given, an interactive prompt otherwise.
+ * @returns the process exit code
+ */
+export async function runCli(io: CliIo): Promise<number> {
+  const args = parseCliArgs(io.argv);
+  if (args.kind === 'help') {
+    io.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (args.kind === 'error') {
+    io.stderr.write(`${args.message}\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  const { options } = args;
+
+  let signer: RequestSigner | undefined;
+  if (options.forceSign || !isLoopbackUrl(options.url)) {
+    const region = resolveRegion(options.url, options.region, io.env);
+    if (!region) {
+      io.stderr.write('Cannot tell which AWS region to sign for: pass --region or set AWS_REGION.\n');
+      return EXIT.usage;
+    }
+    signer = createSigV4Signer({ region, credentials: io.credentials ?? (await defaultCredentials()) });
+  }
+
+  const interactive = options.message === undefined;
+  const color = Boolean(io.stdout.isTTY) && !options.json && io.env.NO_COLOR === undefined;
+  // In --json mode stdout carries only events; everything meant for a person goes to stderr.
+  const renderer = createRenderer(options.json ? io.stderr : io.stdout, { color });
+  const openBrowser = !options.browser
+    ? undefined
+    : (io.openBrowser ?? (io.stdout.isTTY ? (url: string) => openInBrowser(url) : undefined));
+
+  let rl: Interface | undefined;
+  if (interactive) {
+    rl = createInterface({
+      input: io.stdin,
+      output: io.stdout,
+      terminal: Boolean(io.stdin.isTTY && io.stdout.isTTY),
+    });
+  }
+  const waitForDeviceConfirmation =
+    io.waitForDeviceConfirmation ??
+    ((signal: AbortSignal) =>
+      waitForEnter(rl, io, signal, 'Press Enter once you have entered the code on GitHub… '));
+
+  const client = createChatClient(
+    { url: options.url, callbackPort: options.callbackPort, sessionId: options.sessionId },
+    {
+      fetch: io.fetch ?? fetch,
+      signer,
+      renderer,
+      json: options.json ? io.stdout : undefined,
+      openBrowser,
+      startListener: io.startListener ?? startLoopbackListener,
+      waitForDeviceConfirmation,
+    },
+  );
+
+  if (!interactive) return runOnce(client, options.message ?? '', renderer, io.signal);
+  return runInteractive(client, rl as Interface, renderer, io, options.url);
+}
+
+async function runOnce(client: ChatClient, message: string, renderer: Renderer, signal: AbortSignal) {
+  try {
+    const result = await client.send(message, signal);
+    return result.errors > 0 ? EXIT.failed : EXIT.ok;
+  } catch (error) {
+    return reportFailure(error, renderer, signal);
+  }
+}
+
+async function runInteractive(
+  client: ChatClient,
+  rl: Interface,
+  renderer: Renderer,
+  io: CliIo,
+  url: string,
+): Promise<number> {
+  let turn: AbortController | undefined;
+  let interrupted = false;
+  const stop = () => {
+    interrupted = true;
+    turn?.abort(io.signal.reason);
+    rl.close();
+  };
+  io.signal.addEventListener('abort', stop, { once: true });
+  // Ctrl-C at the prompt (a TTY delivers it to readline, not the process): stop the running reply, else leave.
+  rl.on('SIGINT', () => {
+    if (turn) {
+      turn.abort(new Error('cancelled'));
+      return;
+    }
+    stop();
+  });
+
+  renderer.notice(`Chatting with ${url}. Type a message; "exit" or Ctrl-D to leave.`);
+  rl.setPrompt('› ');
+  rl.prompt();
+  try {
+    for await (const line of rl) {
+      const message = line.trim();
+      if (message === 'exit' || message === 'quit') break;
+      if (message.length > 0) {
+        turn = new AbortController();
+        const onAbort = () => turn?.abort(io.signal.reason);
+        io.signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          await client.send(message, turn.signal);
+        } catch (error) {
+          if (turn.signal.aborted && !io.signal.aborted) {
+            renderer.finishLine();
+            renderer.notice('(stopped)');
+          } else {
+            reportFailure(error, renderer, io.signal);
+          }
+        } finally {
+          io.signal.removeEventListener('abort', onAbort);
+          turn = undefined;
+        }
+      }
+      if (interrupted) break;
+      rl.prompt();
+    }
+  } finally {
+    io.signal.removeEventListener('abort', stop);
+    rl.close();
+  }
+  renderer.finishLine();
+  if (client.sessionId)
+    renderer.notice(`Session ${client.sessionId} (continue it with --session ${client.sessionId})`);
+  return interrupted || io.signal.aborted ? EXIT.interrupted : EXIT.ok;
+}
+
+function reportFailure(error: unknown, renderer: Renderer, signal: AbortSignal): number {
+  renderer.finishLine();
+  if (signal.aborted) {
+    renderer.notice('Interrupted.');
+    return EXIT.interrupted;
+  }
+  if (error instanceof ChatClientError) {
+    renderer.failure(error.message);
+    return EXIT.failed;
+  }
+  renderer.failure(
+    `Unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
+  return EXIT.failed;
+}
+
+/** Device flow: Enter on a terminal; without one, a fixed pause (scripts cannot press Enter). */
+async function waitForEnter(rl: Interface | undefined, io: CliIo, signal: AbortSignal, prompt: string) {
+  if (rl) {
+    await rl.question(prompt, { signal });
+    return;
+  }
+  if (io.stdin.isTTY) {
+    const once = createInterface({ input: io.stdin, output: io.stdout, terminal: true });
+    try {
+      await once.question(prompt, { signal });
+    } finally {
+      once.close();
+    }
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, DEVICE_PAUSE_MS);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+/** The default AWS credential chain, loaded only when a request needs signing. */
+async function defaultCredentials(): Promise<SigningCredentials> {
+  const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+  return defaultProvider();
+}
