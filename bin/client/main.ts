@@ -74,7 +74,8 @@ export async function runCli(io: CliIo): Promise<number> {
   if (interactive) {
     rl = createInterface({
       input: io.stdin,
-      output: io.stdout,
+      // The prompt is for a person: keep it out of --json's event stream.
+      output: options.json ? io.stderr : io.stdout,
       terminal: Boolean(io.stdin.isTTY && io.stdout.isTTY),
     });
   }
@@ -195,6 +196,8 @@ async function waitForEnter(rl: Interface | undefined, io: CliIo, signal: AbortS
   }
   if (io.stdin.isTTY) {
     const once = createInterface({ input: io.stdin, output: io.stdout, terminal: true });
+    // A raw-mode terminal hands Ctrl-C to readline, not the process: pass it on so the usual shutdown runs.
+    once.on('SIGINT', () => process.emit('SIGINT', 'SIGINT'));
     try {
       await once.question(prompt, { signal });
     } finally {

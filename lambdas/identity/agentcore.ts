@@ -138,6 +138,14 @@ export function createAgentCoreTokenPort(options: AgentCoreTokenPortOptions): Gi
           logger?.warn('Consent completion refused', { userId, sessionUri, reason: errorName(error) });
           throw new ConsentForbiddenError();
         }
+        if (errorName(error) === 'ValidationException') {
+          // Typically the browser step is not finished yet, or the session URI is malformed.
+          throw new IdentityError(
+            'consent_failed',
+            `AgentCore could not complete this authorization: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
+        }
         throw mapAgentCoreError(error, { workloadName, providerName });
       }
     },

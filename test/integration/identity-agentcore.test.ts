@@ -138,6 +138,14 @@ describe('AgentCore token port against the AgentCore stand-in', () => {
     ).rejects.toBeInstanceOf(ConsentForbiddenError);
   });
 
+  it('reports completing before the browser step as a failed consent, not a forbidden one', async () => {
+    const consent = expectConsent(await port.getToken({ userId: 'alice' }));
+
+    const attempt = port.completeConsent('alice', consent.sessionUri);
+
+    await expect(attempt).rejects.toMatchObject({ name: 'IdentityError', code: 'consent_failed' });
+  });
+
   it('asks for a new consent when forceAuthentication is true, even with a stored token', async () => {
     await consentAndComplete('alice');
 
