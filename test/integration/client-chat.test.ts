@@ -55,15 +55,13 @@ async function startChatServer(
       res.writeHead(204).end();
     } catch (error) {
       const forbidden = error instanceof ConsentForbiddenError;
-      res
-        .writeHead(forbidden ? 403 : 500, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            error: (error as Error).message,
-            type: 'Forbidden',
-            timestamp: new Date().toISOString(),
-          }),
-        );
+      res.writeHead(forbidden ? 403 : 500, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          error: (error as Error).message,
+          type: 'Forbidden',
+          timestamp: new Date().toISOString(),
+        }),
+      );
     }
   }
 
