@@ -39,6 +39,14 @@ export type ErrorCode =
   | 'plan_not_found'
   | 'plan_conflict'
   | 'plan_expired'
+  | 'session_not_found'
+  | 'storage_error'
+  /** The PR's head moved since the plan was made: nothing was posted; re-plan. */
+  | 'plan_stale'
+  /** A review run failed (invalid model output, GitHub refused it, ...): nothing was posted. */
+  | 'review_failed'
+  /** The user's input could not be understood (e.g. not a pull request reference). */
+  | 'invalid_input'
   | 'internal_error';
 
 /** Where the core writes events; the handler encodes them as SSE. */

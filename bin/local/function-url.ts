@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LambdaFunctionURLEventWithIAMAuthorizer, StreamifyHandler } from 'aws-lambda';
+import {
+  createLocalContext,
+  createPreludeParser,
+  installLambdaGlobals,
+  LocalResponseStream,
+  type StreamedResponseHead,
+} from './lambda-runtime';
+
+/** A local stand-in for the Lambda function URL in front of a streaming handler (RESPONSE_STREAM, AWS_IAM). */
+export interface LocalFunctionUrl {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export interface LocalFunctionUrlOptions {
+  handler: StreamifyHandler<LambdaFunctionURLEventWithIAMAuthorizer, void>;
+  port?: number;
+  host?: string;
+  /** The IAM principal every request is signed as (the local stand-in for SigV4); none: no IAM context at all. */
+  userArn?: string;
+  /**
+   * Lets a request pick its principal with an `x-local-user: NAME` header (tests and demos of several users).
+   * Never an option of the real function URL, where the signature decides.
+   */
+  allowUserHeader?: boolean;
+  /** The function timeout (default 300 s, as the stack's default). */
+  timeoutMs?: number;
+  functionName?: string;
+}
+
+const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+json)/i;
+
+/**
+ * Serves `handler` over plain HTTP the way a function URL in RESPONSE_STREAM mode does: builds the payload 2.0 event
+ * with an IAM authorizer context, runs the handler with the runtime's response stream, turns the prelude into the
+ * status line and headers, and relays body chunks as they are written.
+ */
+export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): Promise<LocalFunctionUrl> {
+  installLambdaGlobals();
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  const functionName = options.functionName ?? 'github-coding-agent-chat';
+
+  const server = createServer((req, res) => {
+    void serve(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ Message: `Local function URL error: ${String(error)}` }));
+    });
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const userName = options.allowUserHeader ? headerValue(req, 'x-local-user') : undefined;
+    const userArn = userName ? `arn:aws:iam::000000000000:user/${userName}` : options.userArn;
+    const event = toFunctionUrlEvent(req, body, userArn);
+
+    let head: StreamedResponseHead | undefined;
+    const stream: LocalResponseStream = new LocalResponseStream(
+      createPreludeParser(
+        () => stream.contentType,
+        (parsed) => {
+          head = parsed;
+          const headers: Record<string, string | string[]> = { ...parsed.headers };
+          if (parsed.cookies.length > 0) headers['set-cookie'] = parsed.cookies;
+          res.writeHead(parsed.statusCode, headers);
+          res.flushHeaders();
+        },
+        (chunk) => void res.write(chunk),
+      ),
+    );
+    // A client that goes away ends the handler's stream, as the real front end does.
+    res.on('close', () => {
+      if (!stream.writableFinished) stream.destroy();
+    });
+    const context = createLocalContext(functionName, timeoutMs);
+    const timer = setTimeout(() => stream.destroy(new Error('Task timed out')), timeoutMs);
+    try {
+      await options.handler(event, stream as unknown as awslambda.HttpResponseStream, context);
+      if (!stream.writableEnded) stream.end();
+    } catch (error) {
+      if (!head && !res.headersSent) {
+        res.writeHead(502, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ Message: 'Internal Server Error', errorMessage: String(error) }));
+        return;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    // Nothing written at all: Lambda still answers 200, with no body and none of the handler's headers.
+    if (!head && !res.headersSent) res.writeHead(200);
+    res.end();
+  }
+
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host === '0.0.0.0' ? '127.0.0.1' : (options.host ?? '127.0.0.1')}:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The payload format 2.0 event a function URL with AWS_IAM auth passes to the function. */
+export function toFunctionUrlEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  userArn: string | undefined,
+): LambdaFunctionURLEventWithIAMAuthorizer {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined && name !== 'cookie')
+      headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const contentType = headers['content-type'] ?? '';
+  const isText = body.length === 0 || TEXT_TYPES.test(contentType);
+  const now = new Date();
+  const accountId = /^arn:aws:\w+::(\d{12}):/.exec(userArn ?? '')?.[1] ?? '000000000000';
+  const query = Object.fromEntries(url.searchParams.entries());
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    cookies: req.headers.cookie?.split(';').map((cookie) => cookie.trim()),
+    headers,
+    queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
+    requestContext: {
+      accountId,
+      apiId: 'local',
+      // With auth NONE a function URL sends no authorizer at all; the handler must refuse such requests.
+      authorizer:
+        userArn === undefined
+          ? (undefined as never)
+          : {
+              iam: {
+                accessKey: 'ASIALOCALACCESSKEY00',
+                accountId,
+                callerId: `AIDALOCAL:${userArn?.split('/').pop() ?? 'local'}`,
+                cognitoIdentity: null,
+                // Function URLs send null outside an AWS Organization; @types/aws-lambda types it as string.
+                principalOrgId: null as unknown as string,
+                userArn,
+                userId: 'AIDALOCAL',
+              },
+            },
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    body: body.length === 0 ? undefined : isText ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: !isText,
+  };
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

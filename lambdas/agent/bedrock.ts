@@ -1,0 +1,266 @@
+import {
+  type ContentBlock as BedrockContentBlock,
+  type Message as BedrockMessage,
+  type BedrockRuntimeClient,
+  type Tool as BedrockTool,
+  ConverseStreamCommand,
+  type ConverseStreamOutput,
+} from '@aws-sdk/client-bedrock-runtime';
+import type { DocumentType } from '@smithy/types';
+import {
+  type ChatMessage,
+  ModelError,
+  type ModelPort,
+  type ModelRequest,
+  type ModelStreamEvent,
+  type StopReason,
+} from './model';
+
+/** How the adapter retries throttling and transient unavailability before any output was streamed. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included (default 4). */
+  maxAttempts: number;
+  /** The first backoff; each later one doubles, with full jitter (default 250 ms). */
+  baseDelayMs: number;
+  /** The longest single wait (default 4 s). */
+  maxDelayMs: number;
+}
+
+export interface BedrockModelOptions {
+  /** Only `send` is used; build the client with `maxAttempts: 1` so retries are this adapter's (see {@link RetryPolicy}). */
+  client: Pick<BedrockRuntimeClient, 'send'>;
+  /** A foundation model id or an inference profile id/ARN (MODEL_ID). */
+  modelId: string;
+  retry?: Partial<RetryPolicy>;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+const RETRYABLE = new Set([
+  'ThrottlingException',
+  'throttlingException',
+  'ServiceUnavailableException',
+  'serviceUnavailableException',
+  'ModelNotReadyException',
+  'InternalServerException',
+  'internalServerException',
+]);
+
+/**
+ * The {@link ModelPort} on Amazon Bedrock's ConverseStream API. Text deltas are yielded as they arrive; a tool use is
+ * yielded whole once its input JSON is complete. Throttling and transient errors are retried with exponential backoff
+ * only while nothing has been yielded yet (a half-streamed answer cannot be replayed); then they become a
+ * {@link ModelError} with a stable code.
+ */
+export function createBedrockModel(options: BedrockModelOptions): ModelPort {
+  const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 250, maxDelayMs: 4_000, ...options.retry };
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = options.random ?? Math.random;
+
+  return {
+    async *stream(request: ModelRequest): AsyncGenerator<ModelStreamEvent> {
+      for (let attempt = 1; ; attempt++) {
+        let yielded = false;
+        try {
+          for await (const event of streamOnce(options.client, options.modelId, request)) {
+            yielded = true;
+            yield event;
+          }
+          return;
+        } catch (error) {
+          if (request.signal?.aborted) throw error;
+          const name = errorName(error);
+          if (yielded || attempt >= policy.maxAttempts || !RETRYABLE.has(name)) throw toModelError(error);
+          const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+          await sleep(Math.floor(random() * cap));
+        }
+      }
+    },
+  };
+}
+
+async function* streamOnce(
+  client: Pick<BedrockRuntimeClient, 'send'>,
+  modelId: string,
+  request: ModelRequest,
+): AsyncGenerator<ModelStreamEvent> {
+  const response = await client.send(
+    new ConverseStreamCommand({
+      modelId,
+      system: [{ text: request.system }],
+      messages: request.messages.map(toBedrockMessage),
+      inferenceConfig: {
+        maxTokens: request.maxTokens,
+        ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+      },
+      ...(request.tools && request.tools.length > 0
+        ? {
+            toolConfig: {
+              tools: request.tools.map(
+                (tool): BedrockTool => ({
+                  toolSpec: {
+                    name: tool.name,
+                    description: tool.description,
+                    inputSchema: { json: tool.inputSchema as DocumentType },
+                  },
+                }),
+              ),
+            },
+          }
+        : {}),
+    }),
+    { abortSignal: request.signal },
+  );
+  if (!response.stream) throw new ModelError('model_error', 'Bedrock returned no response stream');
+
+  // Tool input arrives as partial JSON strings per content block; assemble until the block stops.
+  const toolBlocks = new Map<number, { toolUseId: string; name: string; json: string }>();
+  let stopReason: StopReason | undefined;
+  let usage: { inputTokens: number; outputTokens: number } | undefined;
+  for await (const event of response.stream as AsyncIterable<ConverseStreamOutput>) {
+    if (event.contentBlockStart?.start?.toolUse) {
+      const { toolUseId = '', name = '' } = event.contentBlockStart.start.toolUse;
+      toolBlocks.set(event.contentBlockStart.contentBlockIndex ?? 0, { toolUseId, name, json: '' });
+    } else if (event.contentBlockDelta) {
+      const { delta, contentBlockIndex = 0 } = event.contentBlockDelta;
+      if (delta?.text !== undefined && delta.text.length > 0) yield { type: 'text', delta: delta.text };
+      else if (delta?.toolUse?.input !== undefined) {
+        const block = toolBlocks.get(contentBlockIndex);
+        if (block) block.json += delta.toolUse.input;
+      }
+    } else if (event.contentBlockStop) {
+      const index = event.contentBlockStop.contentBlockIndex ?? 0;
+      const block = toolBlocks.get(index);
+      if (block) {
+        toolBlocks.delete(index);
+        yield {
+          type: 'tool_use',
+          toolUseId: block.toolUseId,
+          name: block.name,
+          input: parseToolInput(block.json),
+        };
+      }
+    } else if (event.messageStop) {
+      stopReason = toStopReason(event.messageStop.stopReason);
+    } else if (event.metadata?.usage) {
+      usage = {
+        inputTokens: event.metadata.usage.inputTokens ?? 0,
+        outputTokens: event.metadata.usage.outputTokens ?? 0,
+      };
+    } else {
+      const exception =
+        event.throttlingException ??
+        event.serviceUnavailableException ??
+        event.internalServerException ??
+        event.modelStreamErrorException ??
+        event.validationException;
+      if (exception) throw exception;
+    }
+  }
+  yield { type: 'stop', reason: stopReason ?? 'other', usage };
+}
+
+function toBedrockMessage(message: ChatMessage): BedrockMessage {
+  return {
+    role: message.role,
+    content: message.content.map((block): BedrockContentBlock => {
+      if ('text' in block) return { text: block.text };
+      if ('toolUse' in block) {
+        return {
+          toolUse: {
+            toolUseId: block.toolUse.toolUseId,
+            name: block.toolUse.name,
+            input: block.toolUse.input as DocumentType,
+          },
+        };
+      }
+      return {
+        toolResult: {
+          toolUseId: block.toolResult.toolUseId,
+          status: block.toolResult.status,
+          content: block.toolResult.content.map((part) =>
+            'text' in part ? { text: part.text } : { json: part.json as DocumentType },
+          ),
+        },
+      };
+    }),
+  };
+}
+
+/** A model may stream an empty input for a tool without parameters; anything unparsable stays a string for the tool's own validation to reject. */
+function parseToolInput(json: string): unknown {
+  if (json.trim() === '') return {};
+  try {
+    return JSON.parse(json);
+  } catch {
+    return json;
+  }
+}
+
+function toStopReason(reason: string | undefined): StopReason {
+  switch (reason) {
+    case 'end_turn':
+    case 'tool_use':
+    case 'max_tokens':
+    case 'stop_sequence':
+    case 'guardrail_intervened':
+    case 'content_filtered':
+      return reason;
+    default:
+      return 'other';
+  }
+}
+
+/** Maps a Bedrock exception to a {@link ModelError} whose message tells a person what to do. */
+export function toModelError(error: unknown): ModelError {
+  if (error instanceof ModelError) return error;
+  const name = errorName(error);
+  const detail = error instanceof Error ? error.message : String(error);
+  switch (name) {
+    case 'ThrottlingException':
+    case 'throttlingException':
+      return new ModelError(
+        'model_throttled',
+        'The model is receiving too many requests right now; wait a moment and send the message again.',
+        { cause: error },
+      );
+    case 'AccessDeniedException':
+      return new ModelError(
+        'model_access_denied',
+        `This deployment may not use the configured model: enable access to it in the Bedrock console and check the function's IAM policy (${detail}).`,
+        { cause: error },
+      );
+    case 'ValidationException':
+    case 'validationException':
+    case 'ResourceNotFoundException':
+      return new ModelError('model_validation', `The model rejected the request: ${detail}`, {
+        cause: error,
+      });
+    case 'ModelNotReadyException':
+      return new ModelError('model_not_ready', 'The model is not ready yet; try again in a minute.', {
+        cause: error,
+      });
+    case 'ServiceUnavailableException':
+    case 'serviceUnavailableException':
+    case 'InternalServerException':
+    case 'internalServerException':
+    case 'ModelStreamErrorException':
+    case 'modelStreamErrorException':
+    case 'ModelTimeoutException':
+      return new ModelError(
+        'model_unavailable',
+        'The model service is unavailable right now; try again shortly.',
+        {
+          cause: error,
+        },
+      );
+    default:
+      return new ModelError('model_error', `The model call failed: ${detail}`, { cause: error });
+  }
+}
+
+function errorName(error: unknown): string {
+  if (error instanceof Error) return error.name;
+  if (typeof error === 'object' && error !== null && 'name' in error) return String(error.name);
+  return '';
+}

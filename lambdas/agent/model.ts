@@ -1,0 +1,94 @@
+import type { ErrorCode } from './events';
+
+/**
+ * The model port: what the agent needs from a chat model, in Bedrock Converse's shapes (so the adapter stays thin)
+ * but without importing the SDK. Messages are stored in this shape too (one item per message).
+ */
+export type ContentBlock =
+  | { text: string }
+  | { toolUse: { toolUseId: string; name: string; input: unknown } }
+  | {
+      toolResult: {
+        toolUseId: string;
+        status: 'success' | 'error';
+        content: Array<{ text: string } | { json: unknown }>;
+      };
+    };
+
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  content: ContentBlock[];
+}
+
+/** A tool as the model sees it: name, description and the JSON Schema of its input. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+export interface ModelRequest {
+  system: string;
+  messages: ChatMessage[];
+  tools?: ToolSpec[];
+  maxTokens: number;
+  /** Sampling temperature; the adapter's default when absent. */
+  temperature?: number;
+  signal?: AbortSignal;
+}
+
+export type StopReason =
+  | 'end_turn'
+  | 'tool_use'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'guardrail_intervened'
+  | 'content_filtered'
+  | 'other';
+
+/** What a streaming model call yields, in order: text deltas and whole tool uses, then exactly one `stop`. */
+export type ModelStreamEvent =
+  | { type: 'text'; delta: string }
+  | { type: 'tool_use'; toolUseId: string; name: string; input: unknown }
+  | { type: 'stop'; reason: StopReason; usage?: { inputTokens: number; outputTokens: number } };
+
+/** A chat model that streams. The Bedrock adapter implements it; so could any other provider. */
+export interface ModelPort {
+  /**
+   * Streams one model turn.
+   * @throws ModelError with a stable code when the call fails (after the adapter's own retries)
+   */
+  stream(request: ModelRequest): AsyncIterable<ModelStreamEvent>;
+}
+
+/** A model call failed; `code` is what the client sees in the `error` event, `message` is for humans. */
+export class ModelError extends Error {
+  constructor(
+    readonly code: Extract<
+      ErrorCode,
+      | 'model_throttled'
+      | 'model_access_denied'
+      | 'model_validation'
+      | 'model_not_ready'
+      | 'model_unavailable'
+      | 'model_error'
+    >,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ModelError';
+  }
+}
+
+/**
+ * Runs one model turn without tools and returns its whole text (for structured-output calls such as review plans).
+ * @throws ModelError from the port
+ */
+export async function completeText(model: ModelPort, request: Omit<ModelRequest, 'tools'>): Promise<string> {
+  let text = '';
+  for await (const event of model.stream(request)) {
+    if (event.type === 'text') text += event.delta;
+  }
+  return text;
+}

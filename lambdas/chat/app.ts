@@ -1,0 +1,160 @@
+import type { Writable } from 'node:stream';
+import type { Context, LambdaFunctionURLEventWithIAMAuthorizer, StreamifyHandler } from 'aws-lambda';
+import type { Emit } from '../agent/events';
+import { type ChatTurnDeps, runChatTurn } from '../agent/turn';
+import { ConsentForbiddenError, type GitHubTokenPort, IdentityError } from '../identity';
+import type { Logger } from '../log';
+import { callerFromEvent } from './identity';
+import {
+  type ChatRequest,
+  chatRequestSchema,
+  HttpError,
+  oauthCompleteSchema,
+  parseJsonBody,
+} from './request';
+import { createSseWriter, SSE_HEADERS } from './sse';
+
+/** Runs an approve/cancel action on a review plan inside the request's stream (the PR review workflow). */
+export type PlanActionRunner = (input: {
+  userId: string;
+  sessionId: string;
+  action: { type: 'approve' | 'cancel'; plan_id: string };
+  emit: Emit;
+  remainingMs: () => number;
+}) => Promise<void>;
+
+/** Everything the handler needs, built once per cold start (or by the local server). */
+export interface ChatAppDeps {
+  turn: ChatTurnDeps;
+  tokenPort: Pick<GitHubTokenPort, 'completeConsent'>;
+  runPlanAction: PlanActionRunner;
+  logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+  /** Idle time before a `: ping` comment (default 15 s). */
+  heartbeatMs?: number;
+}
+
+type Event = LambdaFunctionURLEventWithIAMAuthorizer;
+const ROUTES: Record<string, string> = {
+  '/chat/stream': 'POST',
+  '/oauth/complete': 'POST',
+  '/health': 'GET',
+};
+
+/**
+ * The function URL's streaming handler (wrap it with `awslambda.streamifyResponse`): routes, authenticates from the
+ * IAM request context, validates, then streams a chat turn as Server-Sent Events. Invalid requests get a JSON 4xx
+ * before any stream starts and nothing is stored.
+ */
+export function createChatHandler(deps: ChatAppDeps): StreamifyHandler<Event, void> {
+  const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  return async (event, responseStream, context) => {
+    const method = event.requestContext?.http?.method ?? 'GET';
+    const path = event.rawPath ?? '/';
+    try {
+      const allowed = ROUTES[path];
+      if (allowed === undefined) throw new HttpError(404, 'not_found', `No route for ${method} ${path}`);
+      if (method !== allowed) {
+        throw new HttpError(405, 'method_not_allowed', `${path} accepts ${allowed} only`);
+      }
+      if (path === '/health') {
+        return await sendJson(responseStream, 200, { status: 'healthy', agent_ready: true });
+      }
+      const caller = callerFromEvent(event);
+      if (!caller) {
+        throw new HttpError(
+          401,
+          'unauthenticated',
+          'The request carries no IAM identity; sign it with SigV4',
+        );
+      }
+      if (path === '/oauth/complete') {
+        const { session_uri: sessionUri } = parseJsonBody(event, oauthCompleteSchema);
+        await deps.tokenPort.completeConsent(caller.userId, sessionUri);
+        return await sendJson(responseStream, 200, { status: 'completed' });
+      }
+      const request = parseJsonBody(event, chatRequestSchema);
+      await streamChat(deps, heartbeatMs, request, caller.userId, responseStream, context);
+    } catch (error) {
+      const failure = toHttpError(error);
+      if (failure.status >= 500) deps.logger.error('Request failed', { path, error: describeError(error) });
+      await sendJson(
+        responseStream,
+        failure.status,
+        { error: failure.message, type: failure.type, timestamp: new Date().toISOString() },
+        failure.status === 405 ? { allow: ROUTES[path] ?? '' } : {},
+      );
+    }
+  };
+}
+
+async function streamChat(
+  deps: ChatAppDeps,
+  heartbeatMs: number,
+  request: ChatRequest,
+  userId: string,
+  responseStream: Writable,
+  context: Context,
+): Promise<void> {
+  const stream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 200, headers: SSE_HEADERS });
+  const sse = createSseWriter(stream, heartbeatMs);
+  const remainingMs = () => context.getRemainingTimeInMillis();
+  try {
+    if ('action' in request) {
+      sse.emit({ type: 'session', session_id: request.session_id });
+      await deps.runPlanAction({
+        userId,
+        sessionId: request.session_id,
+        action: request.action,
+        emit: sse.emit,
+        remainingMs,
+      });
+    } else {
+      await runChatTurn(deps.turn, {
+        userId,
+        sessionId: request.session_id,
+        message: request.message,
+        returnUrl: request.return_url,
+        emit: sse.emit,
+        remainingMs,
+      });
+    }
+  } catch (error) {
+    deps.logger.error('Chat turn failed', { error: describeError(error) });
+    sse.emit({
+      type: 'error',
+      code: 'internal_error',
+      message: 'Something went wrong on our side; try again.',
+    });
+  }
+  sse.emit({ type: 'done' });
+  await sse.close();
+}
+
+function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof ConsentForbiddenError) return new HttpError(403, 'consent_forbidden', error.message);
+  if (error instanceof IdentityError) {
+    const status = error.code === 'consent_failed' || error.code === 'consent_expired' ? 400 : 502;
+    return new HttpError(status, error.code, error.message);
+  }
+  return new HttpError(500, 'internal_error', 'Something went wrong on our side; try again.');
+}
+
+async function sendJson(
+  responseStream: Writable,
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<void> {
+  const stream = awslambda.HttpResponseStream.from(responseStream, {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+  // Write before end: the runtime sends the status line and headers with the first write, and drops them otherwise.
+  stream.write(JSON.stringify(body));
+  await new Promise<void>((resolve) => stream.end(() => resolve()));
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
