@@ -1,0 +1,132 @@
+import { loadPrompt } from '../prompts';
+import {
+  type AnchoredFinding,
+  bySeverity,
+  type Finding,
+  neutraliseMentions,
+  SEVERITIES,
+  severityLabel,
+  type UnanchoredFinding,
+} from './findings';
+import { plural } from './plan';
+import { describeSkipped, type SkippedFile, skipLabel } from './scope';
+
+/** What the review body reports. */
+export interface ReviewSummary {
+  headSha: string;
+  reviewed: string[];
+  skipped: SkippedFile[];
+  outOfScope: string[];
+  pathPrefixes: string[];
+  listingTruncated: boolean;
+  /** Findings posted inline (only counted here). */
+  inline: Finding[];
+  /** Findings with no valid line: listed in full. */
+  unanchored: UnanchoredFinding[];
+  /** Valid findings over the inline cap: listed in full. */
+  overflow: AnchoredFinding[];
+  maxInline: number;
+  /** One extra line, e.g. why inline comments were moved into the body. */
+  note?: string;
+}
+
+/** GitHub caps a review body at 65,536 characters; stay clear of it. */
+const MAX_BODY_CHARS = 60_000;
+const MAX_LISTED_FILES = 500;
+const MAX_LISTED_FINDINGS = 100;
+const MAX_FINDING_CHARS = 300;
+
+/**
+ * Renders the review body from prompts/review-body*.md: a one-line count per severity, what was reviewed, what was
+ * skipped and why, and the findings that are not inline. File lists fold into <details> to keep the body short.
+ */
+export function renderReviewBody(summary: ReviewSummary): string {
+  const all = [...summary.inline, ...summary.unanchored, ...summary.overflow];
+  const notes = [
+    summary.note,
+    summary.listingTruncated ? loadPrompt('review-body-truncated').trim() : undefined,
+  ].filter(Boolean);
+  const body = loadPrompt('review-body', {
+    summary: severitySummary(all),
+    notes: notes.map((note) => `${note}\n\n`).join(''),
+    reviewed_count: plural(summary.reviewed.length, 'file'),
+    reviewed: fileList(summary.reviewed),
+    skipped:
+      summary.skipped.length === 0
+        ? ''
+        : loadPrompt('review-body-skipped', {
+            count: plural(summary.skipped.length, 'file'),
+            reasons: describeSkipped(summary.skipped),
+            files: limitList(
+              summary.skipped.map((file) => `- ${code(file.path)}: ${skipLabel(file.reason)}`),
+              MAX_LISTED_FILES,
+            ),
+          }),
+    out_of_scope:
+      summary.outOfScope.length === 0
+        ? ''
+        : loadPrompt('review-body-out-of-scope', {
+            count: plural(summary.outOfScope.length, 'file'),
+            prefixes: summary.pathPrefixes.join(', '),
+            files: fileList(summary.outOfScope),
+          }),
+    unanchored:
+      summary.unanchored.length === 0
+        ? ''
+        : loadPrompt('review-body-unanchored', { findings: findingList(summary.unanchored) }),
+    overflow:
+      summary.overflow.length === 0
+        ? ''
+        : loadPrompt('review-body-overflow', {
+            max: summary.maxInline,
+            findings: findingList(summary.overflow),
+          }),
+    head_sha: summary.headSha.slice(0, 12),
+  });
+  const tidy = body.replace(/\n{3,}/g, '\n\n').trim();
+  return tidy.length > MAX_BODY_CHARS
+    ? `${tidy.slice(0, MAX_BODY_CHARS)}\n\n[...cut: the review body hit GitHub's size limit]`
+    : tidy;
+}
+
+/** "3 findings: 🔴 1 critical · 🟠 2 major", or that nothing was found. */
+export function severitySummary(findings: Finding[]): string {
+  if (findings.length === 0) return 'No issues found in the reviewed changes.';
+  const parts = SEVERITIES.map((severity) => {
+    const count = findings.filter((finding) => finding.severity === severity).length;
+    return count === 0 ? undefined : `${severityLabel(severity).split(' ')[0]} ${count} ${severity}`;
+  }).filter(Boolean);
+  return `**${plural(findings.length, 'finding')}:** ${parts.join(' · ')}`;
+}
+
+function fileList(paths: string[]): string {
+  return limitList(
+    paths.map((path) => `- ${code(path)}`),
+    MAX_LISTED_FILES,
+  );
+}
+
+function findingList(findings: Finding[]): string {
+  return limitList(
+    [...findings].sort(bySeverity).map((finding) => {
+      const where = `${finding.path}:${finding.start_line !== undefined ? `${finding.start_line}-` : ''}${finding.line}`;
+      return `- ${severityLabel(finding.severity)} ${code(where)} ${neutraliseMentions(oneLine(finding.message))}`;
+    }),
+    MAX_LISTED_FINDINGS,
+  );
+}
+
+function limitList(lines: string[], max: number): string {
+  if (lines.length <= max) return lines.join('\n');
+  return [...lines.slice(0, max), `- ...and ${lines.length - max} more`].join('\n');
+}
+
+/** Inline code that a backtick in the text cannot break out of. */
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_FINDING_CHARS ? `${flat.slice(0, MAX_FINDING_CHARS - 1)}…` : flat;
+}

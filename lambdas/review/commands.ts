@@ -1,0 +1,103 @@
+import type { Emit } from '../agent/events';
+import type { PlanCommand } from '../agent/turn';
+import { loadPrompt } from '../prompts';
+import { ReviewError } from './errors';
+import { formatRef } from './plan';
+import type { ReviewDeps } from './ports';
+import { approvePlan, cancelPlan, findPendingPlans } from './workflow';
+
+const COMMAND = /^\s*(approve|cancel)(?:\s+(?:plan\s+)?([A-Za-z0-9_-]{1,64}))?\s*[.!]?\s*$/i;
+
+/**
+ * Reads a chat message as a plan command: "approve", "cancel", "approve p_abc123", "cancel plan p_abc123".
+ * Anything longer is an ordinary message for the model.
+ */
+export function parsePlanCommand(message: string): PlanCommand | undefined {
+  const match = COMMAND.exec(message);
+  if (!match) return undefined;
+  const type = match[1]?.toLowerCase() === 'approve' ? 'approve' : 'cancel';
+  return match[2] === undefined ? { type } : { type, planId: match[2] };
+}
+
+export interface PlanCommandInput {
+  userId: string;
+  sessionId: string;
+  command: PlanCommand;
+  emit: Emit;
+  /** Aborted when the invocation is about to run out of time: the review then fails cleanly, nothing posted. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs an approve or cancel in the request's stream. Without a plan id it applies to the session's only pending plan
+ * (none or several → a short answer saying so, nothing changes). Refusals (not found, expired, wrong state) become
+ * an `error` event with the plan's own message and change nothing.
+ * @returns the assistant's reply, already streamed as `token` events, for the conversation history
+ * @throws ConsentRequiredError when GitHub needs consent before the review can start (the plan stays pending)
+ */
+export async function runPlanCommand(deps: ReviewDeps, input: PlanCommandInput): Promise<string> {
+  const { userId, sessionId, command, emit } = input;
+  const say = (text: string) => {
+    emit({ type: 'token', content: text });
+    return text;
+  };
+
+  let planId = command.planId;
+  if (planId === undefined) {
+    const pending = await findPendingPlans(deps, { userId, sessionId });
+    if (pending.length === 0) return say(loadPrompt('review-command-none-pending').trim());
+    if (pending.length > 1) {
+      const plans = pending
+        .map((plan) => `- ${plan.planId}: ${formatRef(plan.ref)} ${plan.title}`)
+        .join('\n');
+      return say(
+        loadPrompt('review-command-which', {
+          action: command.type,
+          example: pending[0]?.planId ?? '',
+          plans,
+        }).trim(),
+      );
+    }
+    planId = pending[0]?.planId ?? '';
+  }
+
+  try {
+    const stored = await deps.plans.get(userId, planId);
+    // A plan id from another conversation is treated as unknown here: actions stay within their session.
+    if (stored.sessionId !== sessionId) throw new ReviewErrorNotInSession(planId);
+    if (command.type === 'cancel') {
+      const cancelled = await cancelPlan(deps, { userId, planId, emit });
+      return say(
+        loadPrompt('review-command-cancelled', { plan_id: planId, pr: formatRef(cancelled.ref) }).trim(),
+      );
+    }
+    const result = await approvePlan(deps, { userId, planId, emit, signal: input.signal });
+    if (result.outcome === 'completed') {
+      return say(
+        loadPrompt('review-command-completed', {
+          pr: formatRef(stored.ref),
+          url: result.reviewUrl,
+          inline: result.inlineComments,
+          reviewed: result.reviewedFiles,
+          skipped: result.skippedFiles,
+        }).trim(),
+      );
+    }
+    // approvePlan has already streamed the failure as status + error events.
+    return loadPrompt('review-command-stopped', {
+      reason: result.outcome === 'stale' ? result.message : result.reason,
+    }).trim();
+  } catch (error) {
+    if (!(error instanceof ReviewError)) throw error;
+    emit({ type: 'error', code: error.code, message: error.message });
+    return error.message;
+  }
+}
+
+/** The plan exists but belongs to another of the user's sessions. */
+class ReviewErrorNotInSession extends ReviewError {
+  constructor(planId: string) {
+    super('plan_not_found', `There is no review plan ${planId} in this conversation.`);
+    this.name = 'PlanNotInSessionError';
+  }
+}

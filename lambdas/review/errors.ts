@@ -1,0 +1,100 @@
+import type { ErrorCode, PlanStatus } from '../agent/events';
+
+/** A review-workflow failure the user can act on: `code` goes into the `error` event, `message` is for humans. */
+export class ReviewError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ReviewError';
+  }
+}
+
+/** No such plan for this user (another user's plan is indistinguishable from a missing one: keys hold the user id). */
+export class PlanNotFoundError extends ReviewError {
+  constructor(readonly planId: string) {
+    super('plan_not_found', `There is no review plan ${planId} for you. Ask for a new review to make one.`);
+    this.name = 'PlanNotFoundError';
+  }
+}
+
+/** The plan's TTL has passed (DynamoDB may not have deleted it yet; it is treated as gone either way). */
+export class PlanExpiredError extends ReviewError {
+  constructor(readonly planId: string) {
+    super('plan_expired', `Review plan ${planId} has expired. Ask for a new review to make a fresh plan.`);
+    this.name = 'PlanExpiredError';
+  }
+}
+
+/** What a conflict message can say about the plan's current state. */
+export interface PlanConflictDetails {
+  reviewUrl?: string;
+  failureReason?: string;
+}
+
+/** The plan is not in a state that allows the requested transition; nothing was changed. */
+export class PlanConflictError extends ReviewError {
+  constructor(
+    readonly planId: string,
+    readonly currentStatus: PlanStatus,
+    details: PlanConflictDetails = {},
+  ) {
+    super('plan_conflict', conflictMessage(planId, currentStatus, details));
+    this.name = 'PlanConflictError';
+  }
+}
+
+function conflictMessage(planId: string, status: PlanStatus, details: PlanConflictDetails): string {
+  switch (status) {
+    case 'pending':
+      return `Review plan ${planId} is still waiting for approval.`;
+    case 'approved':
+    case 'executing':
+      return `Review plan ${planId} is already approved and its review is running; it cannot be approved or cancelled again.`;
+    case 'completed':
+      return `Review plan ${planId} is already done${details.reviewUrl ? `: the review is at ${details.reviewUrl}` : ''}.`;
+    case 'cancelled':
+      return `Review plan ${planId} was cancelled. Ask for a new review to start again.`;
+    case 'failed':
+      return `Review plan ${planId} failed${details.failureReason ? ` (${details.failureReason})` : ''}. Ask for a new review to start again.`;
+  }
+}
+
+/** The model's JSON was still invalid after one repair attempt. */
+export class ModelOutputError extends ReviewError {
+  constructor(
+    readonly what: string,
+    readonly problem: string,
+  ) {
+    super('review_failed', `The model did not return a valid ${what} after a repair attempt: ${problem}`);
+    this.name = 'ModelOutputError';
+  }
+}
+
+/** The pull request reference could not be understood. */
+export class InvalidPullRequestRefError extends ReviewError {
+  constructor(input: string) {
+    super(
+      'invalid_input',
+      `"${input.slice(0, 200)}" is not a pull request; use owner/repo#123 or https://github.com/owner/repo/pull/123.`,
+    );
+    this.name = 'InvalidPullRequestRefError';
+  }
+}
+
+/**
+ * GitHub refused a review with 422 Unprocessable Entity (nothing was created). The ReviewGitHub adapter throws it,
+ * carrying GitHub's message and its `errors` strings, so the workflow can retry with what GitHub accepts.
+ */
+export class GitHubValidationError extends Error {
+  readonly status = 422;
+  constructor(
+    message: string,
+    readonly errors: string[] = [],
+  ) {
+    super(message);
+    this.name = 'GitHubValidationError';
+  }
+}

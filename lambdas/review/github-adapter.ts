@@ -1,0 +1,100 @@
+import {
+  describeGitHubError,
+  fetchPullRequest,
+  type GitHubAccess,
+  GitHubAuthError,
+  isGitHubRequestError,
+  listAllPullRequestFiles,
+} from '../github';
+import { GitHubValidationError } from './errors';
+import type { ReviewGitHub } from './ports';
+
+/**
+ * The review workflow's GitHub port over one turn's {@link GitHubAccess}: the PR reads the tools use, and the single
+ * `pulls.createReview` call. A 422 becomes {@link GitHubValidationError} (GitHub created nothing), so the workflow can
+ * retry with what GitHub accepts.
+ */
+export function createReviewGitHub(access: GitHubAccess, signal?: AbortSignal): ReviewGitHub {
+  return {
+    async getPullRequest(ref) {
+      const pull = await access.withOctokit((octokit) =>
+        fetchPullRequest(octokit, { owner: ref.owner, repo: ref.repo, pullNumber: ref.number }, { signal }),
+      );
+      return {
+        number: pull.number,
+        title: pull.title,
+        body: pull.body ?? '',
+        state: pull.state,
+        headSha: pull.head.sha,
+        baseSha: pull.base.sha,
+        htmlUrl: pull.html_url,
+        draft: pull.draft,
+      };
+    },
+
+    async listFiles(ref, options) {
+      const listing = await access.withOctokit((octokit) =>
+        listAllPullRequestFiles(
+          octokit,
+          { owner: ref.owner, repo: ref.repo, pullNumber: ref.number },
+          { maxFiles: options.maxFiles, signal },
+        ),
+      );
+      return {
+        truncated: listing.truncated,
+        files: listing.files.map(({ previous_filename: previousFilename, ...file }) => ({
+          ...file,
+          ...(previousFilename === undefined ? {} : { previousFilename }),
+        })),
+      };
+    },
+
+    async createReview(ref, review) {
+      try {
+        const { data } = await access.withOctokit((octokit) =>
+          octokit.rest.pulls.createReview({
+            owner: ref.owner,
+            repo: ref.repo,
+            pull_number: ref.number,
+            commit_id: review.commitId,
+            body: review.body,
+            event: review.event,
+            comments: review.comments,
+            request: { signal },
+          }),
+        );
+        return { id: data.id, htmlUrl: data.html_url };
+      } catch (error) {
+        if (isGitHubRequestError(error) && error.status === 422) {
+          const body = error.response?.data as { message?: unknown; errors?: unknown } | undefined;
+          const errors = Array.isArray(body?.errors) ? body.errors.map((item) => describeItem(item)) : [];
+          throw new GitHubValidationError(String(body?.message ?? 'Unprocessable Entity'), errors);
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * A readable sentence for a GitHub failure during planning (404, missing scope, rate limit), for the model; undefined
+ * for anything that is not a GitHub answer (the tool then reports it as a failure of its own).
+ */
+export function describeReviewGitHubError(error: unknown): string | undefined {
+  if (error instanceof GitHubAuthError) return error.message;
+  if (!isGitHubRequestError(error)) return undefined;
+  return describeGitHubError(error, {
+    action: 'read the pull request',
+    notFound: 'the pull request or its repository was not found, or your account has no access to it',
+  });
+}
+
+/** GitHub's `errors` entries are strings for reviews, objects (`{resource, field, code, message}`) elsewhere. */
+function describeItem(item: unknown): string {
+  if (typeof item === 'string') return item;
+  if (typeof item === 'object' && item !== null) {
+    const { message, field, code } = item as Record<string, unknown>;
+    return String(message ?? [field, code].filter(Boolean).join(' '));
+  }
+  return String(item);
+}

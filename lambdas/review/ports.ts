@@ -1,0 +1,160 @@
+import type { PlanStatus } from '../agent/events';
+import type { ModelPort } from '../agent/model';
+import type { Logger } from '../log';
+import type { PlanModel } from './plan';
+
+/** Names one pull request. */
+export interface PullRequestRef {
+  owner: string;
+  repo: string;
+  number: number;
+}
+
+/** The parts of a pull request the review needs. */
+export interface PullRequestInfo {
+  number: number;
+  title: string;
+  body: string;
+  state: string;
+  headSha: string;
+  baseSha: string;
+  htmlUrl: string;
+  draft?: boolean;
+}
+
+/** GitHub's file statuses for `pulls.listFiles`. */
+export type FileStatus = 'added' | 'removed' | 'modified' | 'renamed' | 'copied' | 'changed' | 'unchanged';
+
+/** One changed file; `patch` is absent for binary files and for diffs GitHub finds too large to show. */
+export interface PullRequestFile {
+  filename: string;
+  status: FileStatus;
+  additions: number;
+  deletions: number;
+  changes: number;
+  patch?: string;
+  previousFilename?: string;
+}
+
+/** The listed files; `truncated` when the PR has more files than were listed (GitHub lists at most 3000). */
+export interface FileListing {
+  files: PullRequestFile[];
+  truncated: boolean;
+}
+
+export type Side = 'LEFT' | 'RIGHT';
+
+/** One inline comment as `pulls.createReview` takes it (line-based, not the legacy `position`). */
+export interface ReviewCommentInput {
+  path: string;
+  body: string;
+  line: number;
+  side: Side;
+  start_line?: number;
+  start_side?: Side;
+}
+
+/** A review to post: always event COMMENT (the agent never approves or requests changes). */
+export interface CreateReviewInput {
+  commitId: string;
+  body: string;
+  event: 'COMMENT';
+  comments: ReviewCommentInput[];
+}
+
+export interface PostedReview {
+  id: number;
+  htmlUrl: string;
+}
+
+/**
+ * What the review workflow needs from GitHub. The lead's adapter builds it over the per-turn Octokit; any method may
+ * throw ConsentRequiredError (lambdas/agent/tool.ts), which the workflow lets propagate.
+ */
+export interface ReviewGitHub {
+  getPullRequest(ref: PullRequestRef): Promise<PullRequestInfo>;
+  /** Lists up to `maxFiles` changed files (paginating as needed). */
+  listFiles(ref: PullRequestRef, options: { maxFiles: number }): Promise<FileListing>;
+  /**
+   * Posts one review.
+   * @throws GitHubValidationError (lambdas/review/errors.ts) on 422: nothing was created, so a corrected retry is safe.
+   */
+  createReview(ref: PullRequestRef, review: CreateReviewInput): Promise<PostedReview>;
+}
+
+/** A stored review plan (one DynamoDB item). */
+export interface StoredPlan {
+  userId: string;
+  planId: string;
+  sessionId: string;
+  status: PlanStatus;
+  plan: PlanModel;
+  ref: PullRequestRef;
+  /** The PR title when the plan was made, so "which plan?" questions can name it. */
+  title: string;
+  headSha: string;
+  /** ISO-8601 timestamps. */
+  createdAt: string;
+  updatedAt: string;
+  /** TTL, epoch seconds: past it the plan reads as expired even before DynamoDB deletes it. */
+  expiresAt: number;
+  reviewUrl?: string;
+  failureReason?: string;
+}
+
+/** One conditional state change. */
+export interface PlanTransition {
+  /** Allowed current statuses; any other → PlanConflictError carrying the current one. */
+  from: PlanStatus[];
+  to: PlanStatus;
+  patch?: { reviewUrl?: string; failureReason?: string; expiresAt?: number };
+}
+
+/**
+ * Review plans, keyed by user (every read and write names the user, so other users' plans are simply not found).
+ * Implemented over DynamoDB by lambdas/sessions/plans.ts.
+ */
+export interface PlanStore {
+  create(plan: StoredPlan): Promise<void>;
+  /** @throws PlanNotFoundError, PlanExpiredError */
+  get(userId: string, planId: string): Promise<StoredPlan>;
+  /** Unexpired `pending` plans of one session, newest first. */
+  listPending(userId: string, sessionId: string): Promise<StoredPlan[]>;
+  /**
+   * One conditional write; returns the plan as written.
+   * @throws PlanConflictError (with the current status), PlanNotFoundError, PlanExpiredError
+   */
+  transition(userId: string, planId: string, transition: PlanTransition): Promise<StoredPlan>;
+}
+
+/** Review settings, from Config at cold start. */
+export interface ReviewSettings {
+  /** REVIEW_PATH_PREFIXES; an empty list means every path. */
+  pathPrefixes: string[];
+  /** PLAN_TTL_HOURS. */
+  planTtlHours: number;
+  /** REVIEW_CHUNK_TOKEN_BUDGET: the most (estimated) input tokens one review model request may carry. */
+  chunkTokenBudget: number;
+  /** MAX_OUTPUT_TOKENS for each model call. */
+  maxOutputTokens: number;
+  /** Inline comments per review; the rest go to the body, most severe first. Default 50. */
+  maxInlineComments?: number;
+  /** Review model calls per plan (Lambda time is finite); files beyond it are listed as skipped. Default 60. */
+  maxChunks?: number;
+  /** Review model calls in flight at once. Default 4. */
+  concurrency?: number;
+  /** Files to list from GitHub (its API stops at 3000). Default 3000. */
+  maxFiles?: number;
+}
+
+/** Everything the workflow uses, passed in (ports, not SDK clients). */
+export interface ReviewDeps {
+  github: ReviewGitHub;
+  plans: PlanStore;
+  model: ModelPort;
+  settings: ReviewSettings;
+  now(): Date;
+  newId(): string;
+  /** Logs ids, counts and outcomes only: never PR content, prompts or tokens. */
+  logger?: Pick<Logger, 'info' | 'warn'>;
+}

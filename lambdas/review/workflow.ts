@@ -1,0 +1,619 @@
+import { randomBytes } from 'node:crypto';
+import type { Emit, PlanStatus } from '../agent/events';
+import { ModelError, type ModelPort } from '../agent/model';
+import { ConsentRequiredError } from '../agent/tool';
+import { loadPrompt } from '../prompts';
+import { type ReviewSummary, renderReviewBody } from './body';
+import { buildChunks, type Chunk, orderByRelevance, type ReviewFile } from './chunks';
+import { DiffParseError, emptyIndex, indexLines, type LineIndex, parsePatch } from './diff';
+import { GitHubValidationError, PlanConflictError, ReviewError } from './errors';
+import {
+  type AnchoredFinding,
+  anchorFindings,
+  bySeverity,
+  chunkFindingsSchema,
+  dedupeFindings,
+  type Finding,
+  selectInline,
+  toReviewComment,
+  type UnanchoredFinding,
+} from './findings';
+import { completeJson, repairOverheadTokens } from './json';
+import { describeScope, formatRef, generatePlan, type PlanModel, plural, renderPlanMarkdown } from './plan';
+import type { CreateReviewInput, PullRequestRef, ReviewDeps, StoredPlan } from './ports';
+import { checkPullRequestRef } from './ref';
+import { type SkippedFile, selectFiles } from './scope';
+import { estimateRequestTokens } from './tokens';
+
+type Settings = Required<ReviewDeps['settings']>;
+
+function resolveSettings(settings: ReviewDeps['settings']): Settings {
+  return {
+    ...settings,
+    maxInlineComments: settings.maxInlineComments ?? 50,
+    maxChunks: settings.maxChunks ?? 60,
+    concurrency: settings.concurrency ?? 4,
+    maxFiles: settings.maxFiles ?? 3000,
+  };
+}
+
+/** Room kept in every chunk request for echoing a bad answer back in the one repair request. */
+const REPAIR_ANSWER_RESERVE_TOKENS = 500;
+const DESCRIPTION_EXCERPT_CHARS = 500;
+const MAX_STATUS_ISSUES = 10;
+
+export type PlanReviewResult =
+  | {
+      outcome: 'planned';
+      planId: string;
+      plan: PlanModel;
+      markdown: string;
+      filesToReview: number;
+      skipped: number;
+    }
+  | { outcome: 'nothing_to_review'; message: string };
+
+/**
+ * Plans a review: fetches the PR and its files, applies the path scope and ignore rules, asks the model for a
+ * PlanModel (no tools) and stores it as `pending` with the head SHA and a TTL. Older pending plans for the same PR in
+ * this session are cancelled, so "approve" stays unambiguous. The caller emits the `plan` event.
+ * @throws ConsentRequiredError from the GitHub port; ModelOutputError / ModelError from the model
+ */
+export async function planReview(
+  deps: ReviewDeps,
+  input: { userId: string; sessionId: string; ref: PullRequestRef; signal?: AbortSignal },
+): Promise<PlanReviewResult> {
+  const ref = checkPullRequestRef(input.ref);
+  const settings = resolveSettings(deps.settings);
+  const pr = await deps.github.getPullRequest(ref);
+  const listing = await deps.github.listFiles(ref, { maxFiles: settings.maxFiles });
+  const selection = selectFiles(listing.files, settings.pathPrefixes);
+  const scopeInput = {
+    reviewable: selection.reviewable,
+    skipped: selection.skipped,
+    outOfScope: selection.outOfScope.length,
+    pathPrefixes: settings.pathPrefixes,
+    listingTruncated: listing.truncated,
+  };
+  const scope = describeScope(scopeInput);
+  if (selection.reviewable.length === 0) {
+    return { outcome: 'nothing_to_review', message: `Nothing to review in ${formatRef(ref)}: ${scope}.` };
+  }
+
+  const plan = await generatePlan(
+    deps.model,
+    { ...scopeInput, ref, pr },
+    { maxTokens: settings.maxOutputTokens, signal: input.signal },
+  );
+  const now = deps.now();
+  const planId = deps.newId();
+  await deps.plans.create({
+    userId: input.userId,
+    planId,
+    sessionId: input.sessionId,
+    status: 'pending',
+    plan,
+    ref,
+    title: pr.title,
+    headSha: pr.headSha,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + settings.planTtlHours * 3600,
+  });
+  await supersedeOlderPlans(deps, input.userId, input.sessionId, planId, ref);
+  deps.logger?.info('review plan created', { planId, files: selection.reviewable.length });
+  return {
+    outcome: 'planned',
+    planId,
+    plan,
+    markdown: renderPlanMarkdown(plan, { ref, title: pr.title, scope }),
+    filesToReview: selection.reviewable.length,
+    skipped: selection.skipped.length,
+  };
+}
+
+async function supersedeOlderPlans(
+  deps: ReviewDeps,
+  userId: string,
+  sessionId: string,
+  planId: string,
+  ref: PullRequestRef,
+): Promise<void> {
+  const pending = await deps.plans.listPending(userId, sessionId);
+  for (const older of pending) {
+    if (older.planId === planId || formatRef(older.ref) !== formatRef(ref)) continue;
+    try {
+      await deps.plans.transition(userId, older.planId, {
+        from: ['pending'],
+        to: 'cancelled',
+        patch: { failureReason: `replaced by plan ${planId}` },
+      });
+    } catch (error) {
+      // Approved or expired meanwhile: it is no longer pending, which is all this wanted.
+      if (!(error instanceof ReviewError)) throw error;
+    }
+  }
+}
+
+export type ApproveResult =
+  | {
+      outcome: 'completed';
+      planId: string;
+      reviewUrl: string;
+      findings: number;
+      inlineComments: number;
+      reviewedFiles: number;
+      skippedFiles: number;
+      modelCalls: number;
+    }
+  | { outcome: 'stale'; planId: string; message: string }
+  | { outcome: 'failed'; planId: string; reason: string };
+
+/**
+ * Approves a pending plan and runs it in this request: re-checks the PR head, reviews the diff chunk by chunk (model
+ * calls without tools: PR content cannot trigger actions), streams `status` events with rising progress, and posts
+ * exactly one COMMENT review, then marks the plan `completed` and emits `review_posted`. A moved head → `failed`,
+ * `plan_stale` error event, nothing posted. Any other failure → `failed` with the reason, `review_failed` error
+ * event, nothing posted.
+ * @throws PlanNotFoundError / PlanExpiredError / PlanConflictError (nothing changed) before the plan is claimed;
+ *   ConsentRequiredError from the GitHub port (before claiming, the plan stays pending)
+ */
+export async function approvePlan(
+  deps: ReviewDeps,
+  input: { userId: string; planId: string; emit: Emit; signal?: AbortSignal },
+): Promise<ApproveResult> {
+  const { userId, planId, emit } = input;
+  const settings = resolveSettings(deps.settings);
+  const stored = await deps.plans.get(userId, planId);
+  if (stored.status !== 'pending') {
+    throw new PlanConflictError(planId, stored.status, {
+      reviewUrl: stored.reviewUrl,
+      failureReason: stored.failureReason,
+    });
+  }
+  // Fetch before claiming: if GitHub needs consent first, the plan stays pending and "approve" can be re-sent.
+  const pr = await deps.github.getPullRequest(stored.ref);
+  const keepUntil = Math.floor(deps.now().getTime() / 1000) + settings.planTtlHours * 3600;
+  // The claim: one conditional write, so of two concurrent approvals exactly one gets past this line.
+  await deps.plans.transition(userId, planId, {
+    from: ['pending'],
+    to: 'approved',
+    patch: { expiresAt: keepUntil },
+  });
+
+  const issues: string[] = [];
+  const status = (state: PlanStatus, step: string, progress: number) =>
+    emit({
+      type: 'status',
+      plan_id: planId,
+      status: state,
+      current_step: step,
+      progress: Math.max(0, Math.min(100, Math.round(progress))),
+      issues: [...issues],
+      updated_at: deps.now().toISOString(),
+    });
+  status('approved', 'Plan approved', 0);
+
+  let lastProgress = 0;
+  const fail = async (reason: string, code: 'review_failed' | 'plan_stale'): Promise<void> => {
+    try {
+      await deps.plans.transition(userId, planId, {
+        from: ['approved', 'executing'],
+        to: 'failed',
+        patch: { failureReason: reason },
+      });
+    } catch (error) {
+      deps.logger?.warn('could not mark the plan failed', { planId, error: (error as Error).name });
+    }
+    issues.push(reason);
+    status('failed', reason, lastProgress);
+    emit({ type: 'error', code, message: failureMessage(reason, code) });
+  };
+
+  if (pr.headSha !== stored.headSha) {
+    const reason = `PR head moved from ${stored.headSha.slice(0, 7)} to ${pr.headSha.slice(0, 7)} since the plan was made`;
+    await fail(reason, 'plan_stale');
+    return { outcome: 'stale', planId, message: failureMessage(reason, 'plan_stale') };
+  }
+
+  let posted: { htmlUrl: string } | undefined;
+  let report: Omit<Extract<ApproveResult, { outcome: 'completed' }>, 'outcome' | 'planId' | 'reviewUrl'>;
+  try {
+    await deps.plans.transition(userId, planId, { from: ['approved'], to: 'executing' });
+    const progress = (step: string, value: number) => {
+      lastProgress = value;
+      status('executing', step, value);
+    };
+    progress('Collecting the changed files', 5);
+    const counted = countCalls(deps.model);
+    const run = await reviewPullRequest({ ...deps, model: counted.model }, stored, settings, {
+      title: pr.title,
+      description: pr.body,
+      signal: input.signal,
+      progress,
+      onFindings: (findings) => {
+        for (const finding of findings) {
+          if (
+            (finding.severity === 'critical' || finding.severity === 'major') &&
+            issues.length < MAX_STATUS_ISSUES
+          ) {
+            issues.push(
+              `${finding.severity}: ${finding.path}:${finding.line} ${finding.message.slice(0, 100)}`,
+            );
+          }
+        }
+      },
+    });
+    // Out of time: fail cleanly now rather than risk the function being stopped half-way through posting.
+    if (input.signal?.aborted) throw input.signal.reason ?? new Error('aborted');
+    progress('Posting the review', 95);
+    const outcome = await postReview(deps, stored, run);
+    if (outcome.kind === 'stale') {
+      await fail(outcome.reason, 'plan_stale');
+      return { outcome: 'stale', planId, message: failureMessage(outcome.reason, 'plan_stale') };
+    }
+    posted = outcome.review;
+    report = {
+      findings: run.inline.length + run.unanchored.length + run.overflow.length,
+      inlineComments: outcome.inlineComments,
+      reviewedFiles: run.summary.reviewed.length,
+      skippedFiles: run.summary.skipped.length,
+      modelCalls: counted.calls(),
+    };
+  } catch (error) {
+    const reason = describeFailure(error, input.signal);
+    if (reason === undefined) {
+      deps.logger?.warn('review failed unexpectedly', { planId, error: (error as Error).name });
+    }
+    await fail(reason ?? 'an internal error stopped the review', 'review_failed');
+    // Consent cannot wait inside a running review: the plan has failed, and the loop still shows the consent link.
+    if (error instanceof ConsentRequiredError) throw error;
+    return { outcome: 'failed', planId, reason: reason ?? 'an internal error stopped the review' };
+  }
+
+  // Posted: from here on nothing may mark the plan failed, and nothing may post again.
+  try {
+    await deps.plans.transition(userId, planId, {
+      from: ['executing'],
+      to: 'completed',
+      patch: { reviewUrl: posted.htmlUrl },
+    });
+  } catch (error) {
+    deps.logger?.warn('review posted but the plan could not be marked completed', {
+      planId,
+      error: (error as Error).name,
+    });
+  }
+  emit({ type: 'review_posted', plan_id: planId, url: posted.htmlUrl });
+  status('completed', 'Review posted', 100);
+  deps.logger?.info('review posted', { planId, ...report });
+  return { outcome: 'completed', planId, reviewUrl: posted.htmlUrl, ...report };
+}
+
+/**
+ * Cancels a pending plan (one conditional write).
+ * @throws PlanNotFoundError / PlanExpiredError / PlanConflictError (e.g. already running or done): nothing changed
+ */
+export async function cancelPlan(
+  deps: Pick<ReviewDeps, 'plans' | 'now'>,
+  input: { userId: string; planId: string; emit?: Emit },
+): Promise<{ outcome: 'cancelled'; planId: string; ref: PullRequestRef }> {
+  const plan = await deps.plans.transition(input.userId, input.planId, {
+    from: ['pending'],
+    to: 'cancelled',
+  });
+  input.emit?.({
+    type: 'status',
+    plan_id: input.planId,
+    status: 'cancelled',
+    current_step: 'Plan cancelled',
+    progress: 0,
+    issues: [],
+    updated_at: deps.now().toISOString(),
+  });
+  return { outcome: 'cancelled', planId: input.planId, ref: plan.ref };
+}
+
+/** The session's pending plans, newest first: a plain "approve"/"cancel" applies when there is exactly one. */
+export async function findPendingPlans(
+  deps: Pick<ReviewDeps, 'plans'>,
+  input: { userId: string; sessionId: string },
+): Promise<StoredPlan[]> {
+  return deps.plans.listPending(input.userId, input.sessionId);
+}
+
+/** The review, ready to post. */
+interface ReviewRun {
+  inline: AnchoredFinding[];
+  overflow: AnchoredFinding[];
+  unanchored: UnanchoredFinding[];
+  summary: Omit<ReviewSummary, 'inline' | 'unanchored' | 'overflow' | 'note'>;
+}
+
+async function reviewPullRequest(
+  deps: ReviewDeps,
+  stored: StoredPlan,
+  settings: Settings,
+  hooks: {
+    title: string;
+    description: string;
+    signal?: AbortSignal;
+    progress: (step: string, value: number) => void;
+    onFindings: (findings: Finding[]) => void;
+  },
+): Promise<ReviewRun> {
+  const listing = await deps.github.listFiles(stored.ref, { maxFiles: settings.maxFiles });
+  const selection = selectFiles(listing.files, settings.pathPrefixes);
+  const skipped: SkippedFile[] = [...selection.skipped];
+  const files: ReviewFile[] = [];
+  for (const file of selection.reviewable) {
+    try {
+      files.push({
+        path: file.filename,
+        status: file.status,
+        additions: file.additions,
+        deletions: file.deletions,
+        previousPath: file.previousFilename,
+        hunks: parsePatch(file.patch ?? ''),
+      });
+    } catch (error) {
+      if (!(error instanceof DiffParseError)) throw error;
+      skipped.push({ path: file.filename, reason: 'unparseable_diff' });
+    }
+  }
+
+  const system = loadPrompt('review-system');
+  const promptFor = (chunk: Pick<Chunk, 'sections'>, number: number, count: number) =>
+    chunkPrompt(stored, { title: hooks.title, description: hooks.description }, chunk, number, count);
+  // The fixed part of every request (system prompt, template, plan, PR title and excerpt) at its longest, plus
+  // room for the repair request: what is left is the diff's share of the budget.
+  const fixed =
+    estimateRequestTokens({
+      system,
+      messages: [{ role: 'user', content: [{ text: promptFor({ sections: [] }, 9999, 9999) }] }],
+    }) +
+    repairOverheadTokens(findingsLabel(9999, 9999)) +
+    REPAIR_ANSWER_RESERVE_TOKENS;
+  const chunking = buildChunks(orderByRelevance(files), {
+    contentBudget: settings.chunkTokenBudget - fixed,
+    maxChunks: settings.maxChunks,
+  });
+  skipped.push(...chunking.skipped);
+  hooks.progress(
+    `Reviewing ${plural(chunking.reviewed.length, 'file')} in ${plural(chunking.chunks.length, 'part')}`,
+    10,
+  );
+
+  const anchored: AnchoredFinding[] = [];
+  const unanchored: UnanchoredFinding[] = [];
+  const total = chunking.chunks.length;
+  let done = 0;
+  await runPool(chunking.chunks, settings.concurrency, hooks.signal, async (chunk, signal) => {
+    const number = chunk.index + 1;
+    const answer = await completeJson({
+      model: deps.model,
+      system,
+      prompt: promptFor(chunk, number, total),
+      schema: chunkFindingsSchema,
+      what: findingsLabel(number, total),
+      maxTokens: settings.maxOutputTokens,
+      maxRequestTokens: settings.chunkTokenBudget,
+      signal,
+    });
+    const placed = anchorFindings(answer.findings, shownLines(chunk));
+    anchored.push(...placed.anchored);
+    unanchored.push(...placed.unanchored);
+    hooks.onFindings(answer.findings);
+    done += 1;
+    hooks.progress(`Reviewed part ${done} of ${total}`, 10 + (80 * done) / total);
+  });
+
+  hooks.progress('Checking the findings against the diff', 92);
+  const unique = dedupeFindings<AnchoredFinding | UnanchoredFinding>([...anchored, ...unanchored]);
+  const keptAnchored = unique.filter((finding): finding is AnchoredFinding => 'applicable' in finding);
+  const keptUnanchored = unique.filter((finding): finding is UnanchoredFinding => 'reason' in finding);
+  const { inline, overflow } = selectInline(keptAnchored, settings.maxInlineComments);
+  return {
+    inline,
+    overflow,
+    unanchored: keptUnanchored.sort(bySeverity),
+    summary: {
+      headSha: stored.headSha,
+      reviewed: chunking.reviewed,
+      skipped,
+      outOfScope: selection.outOfScope,
+      pathPrefixes: settings.pathPrefixes,
+      listingTruncated: listing.truncated,
+      maxInline: settings.maxInlineComments,
+    },
+  };
+}
+
+function findingsLabel(number: number, count: number): string {
+  return `findings JSON for part ${number} of ${count}`;
+}
+
+function chunkPrompt(
+  stored: StoredPlan,
+  pr: { title: string; description: string },
+  chunk: Pick<Chunk, 'sections'>,
+  number: number,
+  count: number,
+): string {
+  const description = pr.description.replace(/\s+/g, ' ').trim();
+  return loadPrompt('review-chunk', {
+    chunk_number: number,
+    chunk_count: count,
+    pr: formatRef(stored.ref),
+    objective: stored.plan.objective,
+    steps: stored.plan.steps.map((step, i) => `${i + 1}. ${step}`).join('\n'),
+    // A fresh random marker per request: the PR's author cannot write a matching "END" line into the diff.
+    marker: randomBytes(6).toString('hex'),
+    title: pr.title.replace(/\s+/g, ' ').slice(0, 300),
+    description:
+      description.length > DESCRIPTION_EXCERPT_CHARS
+        ? `${description.slice(0, DESCRIPTION_EXCERPT_CHARS)}…`
+        : description || '(none)',
+    files: chunk.sections.map((section) => section.text).join('\n'),
+  });
+}
+
+/** Per path, the lines this chunk showed: anchors must point at lines the model actually saw. */
+function shownLines(chunk: Chunk): Map<string, LineIndex> {
+  const shown = new Map<string, LineIndex>();
+  for (const section of chunk.sections) {
+    const index = shown.get(section.path) ?? emptyIndex();
+    indexLines(section.lines, index);
+    shown.set(section.path, index);
+  }
+  return shown;
+}
+
+type PostOutcome =
+  | { kind: 'posted'; review: { htmlUrl: string }; inlineComments: number }
+  | { kind: 'stale'; reason: string };
+
+/**
+ * Posts the one review. On GitHub's 422 (nothing created) it re-checks the head, then retries once: with single-line
+ * comments when GitHub objected to a range, else with every finding in the body. Never more than two attempts, and
+ * never a retry after any other error (a 5xx might have created the review).
+ */
+async function postReview(deps: ReviewDeps, stored: StoredPlan, run: ReviewRun): Promise<PostOutcome> {
+  const first: CreateReviewInput = {
+    commitId: stored.headSha,
+    event: 'COMMENT',
+    body: renderReviewBody({
+      ...run.summary,
+      inline: run.inline,
+      unanchored: run.unanchored,
+      overflow: run.overflow,
+    }),
+    comments: run.inline.map(toReviewComment),
+  };
+  try {
+    const review = await deps.github.createReview(stored.ref, first);
+    return { kind: 'posted', review, inlineComments: first.comments.length };
+  } catch (error) {
+    if (!(error instanceof GitHubValidationError)) throw error;
+    deps.logger?.warn('GitHub refused the review; retrying once', { planId: stored.planId });
+    const pr = await deps.github.getPullRequest(stored.ref);
+    if (pr.headSha !== stored.headSha) {
+      return { kind: 'stale', reason: 'PR head moved while the review was running' };
+    }
+    const second = retryReview(first, run, error);
+    try {
+      const review = await deps.github.createReview(stored.ref, second);
+      return { kind: 'posted', review, inlineComments: second.comments.length };
+    } catch (again) {
+      if (again instanceof GitHubValidationError) {
+        throw new ReviewError('review_failed', `GitHub refused the review twice: ${githubProblem(again)}`);
+      }
+      throw again;
+    }
+  }
+}
+
+function retryReview(
+  first: CreateReviewInput,
+  run: ReviewRun,
+  error: GitHubValidationError,
+): CreateReviewInput {
+  const problem = githubProblem(error);
+  const hasRanges = run.inline.some((finding) => finding.start_line !== undefined);
+  // GitHub often sends one combined message ("line must be part of the diff, start line must be part of the same
+  // hunk..., and diff hunk can't be blank") whichever comment failed: only a purely range-shaped complaint earns the
+  // single-line retry; anything else moves every finding to the body, which GitHub cannot refuse for anchors.
+  const rangeOnly =
+    /start[_ ]line|start[_ ]side/i.test(problem) &&
+    !/part of the diff|could not be resolved|can't be blank/i.test(problem);
+  if (hasRanges && rangeOnly) {
+    const single = run.inline.map((finding) =>
+      finding.start_line === undefined ? finding : { ...finding, start_line: undefined, applicable: false },
+    );
+    return { ...first, comments: single.map(toReviewComment) };
+  }
+  const moved: UnanchoredFinding[] = run.inline.map((finding) => ({
+    ...finding,
+    reason: 'refused by GitHub',
+  }));
+  return {
+    ...first,
+    comments: [],
+    body: renderReviewBody({
+      ...run.summary,
+      inline: [],
+      unanchored: [...moved, ...run.unanchored],
+      overflow: run.overflow,
+      note: loadPrompt('review-body-inline-refused', { reason: problem.slice(0, 200) }).trim(),
+    }),
+  };
+}
+
+function githubProblem(error: GitHubValidationError): string {
+  return [error.message, ...error.errors].join('; ');
+}
+
+/** A human reason for a failure we understand; undefined for a bug (logged, not shown). */
+function describeFailure(error: unknown, signal: AbortSignal | undefined): string | undefined {
+  if (signal?.aborted) return 'the review ran out of time before it could be posted';
+  if (error instanceof ReviewError) return error.message;
+  if (error instanceof ModelError) return `the model call failed: ${error.message}`;
+  if (error instanceof ConsentRequiredError) return 'GitHub asked for authorization again during the review';
+  if (error instanceof GitHubValidationError) return `GitHub refused a request: ${githubProblem(error)}`;
+  // Octokit's RequestError (and adapters built like it) carry the HTTP status.
+  if (error instanceof Error && typeof (error as { status?: unknown }).status === 'number') {
+    return `GitHub answered ${(error as Error & { status: number }).status}: ${error.message}`;
+  }
+  return undefined;
+}
+
+function failureMessage(reason: string, code: 'review_failed' | 'plan_stale'): string {
+  return code === 'plan_stale'
+    ? `Nothing was posted: the ${reason}. Ask for a new review plan to review the latest changes.`
+    : `The review failed and nothing was posted: ${reason}.`;
+}
+
+/** Counts model calls (reported in the result and logs: the large-PR test measures them). */
+function countCalls(model: ModelPort): { model: ModelPort; calls: () => number } {
+  let calls = 0;
+  return {
+    model: {
+      stream(request) {
+        calls += 1;
+        return model.stream(request);
+      },
+    },
+    calls: () => calls,
+  };
+}
+
+/**
+ * Runs `work` over `items` with at most `concurrency` in flight. The first failure aborts the rest (their model calls
+ * get an aborted signal) and is rethrown; so is an abort of `outer`.
+ */
+async function runPool<T>(
+  items: T[],
+  concurrency: number,
+  outer: AbortSignal | undefined,
+  work: (item: T, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  const controller = new AbortController();
+  const signal = outer ? AbortSignal.any([outer, controller.signal]) : controller.signal;
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (failure === undefined && !signal.aborted && next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      try {
+        await work(item, signal);
+      } catch (error) {
+        failure ??= { error };
+        controller.abort();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  if (failure !== undefined) throw failure.error;
+  if (outer?.aborted) throw outer.reason ?? new Error('aborted');
+}
