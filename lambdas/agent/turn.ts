@@ -4,7 +4,7 @@ import type { SessionStore } from '../sessions/messages';
 import type { Emit } from './events';
 import { type AgentLimits, runAgentTurn } from './loop';
 import type { ChatMessage, ModelPort } from './model';
-import type { Tool } from './tool';
+import { ConsentRequiredError, type Tool } from './tool';
 
 /** Who and where a turn runs; tools are built from it (they close over the user's GitHub access). */
 export interface TurnScope {
@@ -15,6 +15,24 @@ export interface TurnScope {
   emit: Emit;
 }
 
+/** "approve"/"cancel" on a review plan, optionally naming it. */
+export interface PlanCommand {
+  type: 'approve' | 'cancel';
+  planId?: string;
+}
+
+/** The review workflow's commands, as the turn sees them (wired in lambdas/chat/wiring.ts). */
+export interface PlanCommands {
+  /** A message that is a plan command ("approve", "cancel p_abc"), or undefined for an ordinary message. */
+  parse(message: string): PlanCommand | undefined;
+  /**
+   * Runs the command, streaming its events and reply.
+   * @returns the reply text for the history
+   * @throws ConsentRequiredError when GitHub needs consent first
+   */
+  run(scope: TurnScope, command: PlanCommand, signal: AbortSignal): Promise<string>;
+}
+
 export interface ChatTurnDeps {
   model: ModelPort;
   sessions: SessionStore;
@@ -22,6 +40,7 @@ export interface ChatTurnDeps {
   /** The system prompt, rendered once at cold start. */
   systemPrompt: string;
   toolsFor(scope: TurnScope): readonly Tool[];
+  planCommands?: PlanCommands;
   newSessionId(): string;
   logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 }
@@ -31,6 +50,8 @@ export interface ChatTurnInput {
   /** Absent: a new session is created and announced. */
   sessionId?: string;
   message: string;
+  /** A plan action from the request body; a plain "approve"/"cancel" message is recognised too. */
+  command?: PlanCommand;
   returnUrl?: string;
   emit: Emit;
   remainingMs: () => number;
@@ -79,7 +100,14 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
   }
 
   const userMessage: ChatMessage = { role: 'user', content: [{ text: input.message }] };
-  const tools = deps.toolsFor({ userId: input.userId, sessionId, returnUrl: input.returnUrl, emit });
+  const scope: TurnScope = { userId: input.userId, sessionId, returnUrl: input.returnUrl, emit };
+  const command = input.command ?? deps.planCommands?.parse(input.message);
+  if (command && deps.planCommands) {
+    await runCommand(deps, deps.planCommands, { input, scope, command, userMessage });
+    return;
+  }
+
+  const tools = deps.toolsFor(scope);
   const result = await runAgentTurn(
     { model: deps.model, limits: deps.limits, logger },
     {
@@ -95,16 +123,7 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
 
   const { outcome } = result;
   if (outcome.kind === 'consent') {
-    // Not saved: the client re-sends the same message once the user has consented.
-    const { consent } = outcome;
-    emit({
-      type: 'oauth_url',
-      url: consent.authorizationUrl,
-      session_uri: consent.sessionUri,
-      state: consent.state,
-      ...(consent.userCode === undefined ? {} : { user_code: consent.userCode }),
-    });
-    emit({ type: 'token', content: loadPrompt('consent-needed').trim() });
+    await askForConsent(deps, scope, outcome.consent);
     return;
   }
   if (outcome.kind === 'failed') emit({ type: 'error', code: outcome.code, message: outcome.message });
@@ -118,11 +137,58 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
       content: [{ text: loadPrompt('interrupted-turn', { reason }).trim() }],
     });
   }
+  await save(deps, scope, messages);
+}
+
+/** Runs an approve/cancel in this stream and keeps the exchange in the history. */
+async function runCommand(
+  deps: ChatTurnDeps,
+  commands: PlanCommands,
+  turn: { input: ChatTurnInput; scope: TurnScope; command: PlanCommand; userMessage: ChatMessage },
+): Promise<void> {
+  // The review must stop (and post nothing) before the invocation's time runs out.
+  const budget = AbortSignal.timeout(Math.max(1, turn.input.remainingMs() - deps.limits.reserveMs));
+  const signal = turn.input.signal ? AbortSignal.any([turn.input.signal, budget]) : budget;
+  let reply: string;
   try {
-    await deps.sessions.append(input.userId, sessionId, messages);
+    reply = await commands.run(turn.scope, turn.command, signal);
   } catch (error) {
-    logger.error('Saving the turn failed', { sessionId, error: describe(error) });
-    emit({
+    if (error instanceof ConsentRequiredError) return askForConsent(deps, turn.scope, error);
+    throw error;
+  }
+  const answer: ChatMessage = { role: 'assistant', content: [{ text: reply || '(no reply)' }] };
+  await save(deps, turn.scope, [turn.userMessage, answer]);
+}
+
+/**
+ * Streams the consent link. The turn is not saved (the client re-sends the message after consenting) but the session
+ * is, so the re-sent message can continue it.
+ */
+async function askForConsent(
+  deps: ChatTurnDeps,
+  scope: TurnScope,
+  consent: ConsentRequiredError,
+): Promise<void> {
+  await deps.sessions.append(scope.userId, scope.sessionId, []).catch((error: unknown) => {
+    deps.logger.error('Saving the session failed', { sessionId: scope.sessionId, error: describe(error) });
+  });
+  scope.emit({
+    type: 'oauth_url',
+    url: consent.authorizationUrl,
+    session_uri: consent.sessionUri,
+    state: consent.state,
+    ...(consent.userCode === undefined ? {} : { user_code: consent.userCode }),
+  });
+  scope.emit({ type: 'token', content: loadPrompt('consent-needed').trim() });
+}
+
+/** Saves the turn's messages; a failure is reported in the stream (the answer was already delivered). */
+async function save(deps: ChatTurnDeps, scope: TurnScope, messages: ChatMessage[]): Promise<void> {
+  try {
+    await deps.sessions.append(scope.userId, scope.sessionId, messages);
+  } catch (error) {
+    deps.logger.error('Saving the turn failed', { sessionId: scope.sessionId, error: describe(error) });
+    scope.emit({
       type: 'error',
       code: 'storage_error',
       message:

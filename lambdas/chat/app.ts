@@ -1,6 +1,5 @@
 import type { Writable } from 'node:stream';
 import type { Context, LambdaFunctionURLEventWithIAMAuthorizer, StreamifyHandler } from 'aws-lambda';
-import type { Emit } from '../agent/events';
 import { type ChatTurnDeps, runChatTurn } from '../agent/turn';
 import { ConsentForbiddenError, type GitHubTokenPort, IdentityError } from '../identity';
 import type { Logger } from '../log';
@@ -14,20 +13,10 @@ import {
 } from './request';
 import { createSseWriter, SSE_HEADERS } from './sse';
 
-/** Runs an approve/cancel action on a review plan inside the request's stream (the PR review workflow). */
-export type PlanActionRunner = (input: {
-  userId: string;
-  sessionId: string;
-  action: { type: 'approve' | 'cancel'; plan_id: string };
-  emit: Emit;
-  remainingMs: () => number;
-}) => Promise<void>;
-
 /** Everything the handler needs, built once per cold start (or by the local server). */
 export interface ChatAppDeps {
   turn: ChatTurnDeps;
   tokenPort: Pick<GitHubTokenPort, 'completeConsent'>;
-  runPlanAction: PlanActionRunner;
   logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
   /** Idle time before a `: ping` comment (default 15 s). */
   heartbeatMs?: number;
@@ -99,25 +88,21 @@ async function streamChat(
   const sse = createSseWriter(stream, heartbeatMs);
   const remainingMs = () => context.getRemainingTimeInMillis();
   try {
-    if ('action' in request) {
-      sse.emit({ type: 'session', session_id: request.session_id });
-      await deps.runPlanAction({
-        userId,
-        sessionId: request.session_id,
-        action: request.action,
-        emit: sse.emit,
-        remainingMs,
-      });
-    } else {
-      await runChatTurn(deps.turn, {
-        userId,
-        sessionId: request.session_id,
-        message: request.message,
-        returnUrl: request.return_url,
-        emit: sse.emit,
-        remainingMs,
-      });
-    }
+    // An action is kept in the history as the words a user would have typed for it.
+    const turn =
+      'action' in request
+        ? {
+            message: `${request.action.type} ${request.action.plan_id}`,
+            command: { type: request.action.type, planId: request.action.plan_id },
+          }
+        : { message: request.message, returnUrl: request.return_url };
+    await runChatTurn(deps.turn, {
+      ...turn,
+      userId,
+      sessionId: request.session_id,
+      emit: sse.emit,
+      remainingMs,
+    });
   } catch (error) {
     deps.logger.error('Chat turn failed', { error: describeError(error) });
     sse.emit({

@@ -20,7 +20,7 @@ export interface SessionStore {
    * separates a tool use from its result (Bedrock rejects both). Cost depends on the budget, not the session's length.
    */
   loadRecent(userId: string, sessionId: string, budgetTokens: number): Promise<ChatMessage[]>;
-  /** Appends a turn's messages in order and refreshes the session's expiry. */
+  /** Appends a turn's messages in order (none: just creates or touches the session) and refreshes its expiry. */
   append(userId: string, sessionId: string, messages: ChatMessage[]): Promise<void>;
 }
 
@@ -111,7 +111,6 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
     },
 
     async append(userId, sessionId, messages) {
-      if (messages.length === 0) return;
       const pk = sessionKey(userId, sessionId);
       const expiry = expiresAt();
       // Sort keys order messages by time, then by position in the turn; the random part keeps concurrent turns apart.
@@ -129,7 +128,7 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
         },
       }));
       await Promise.all([
-        writeAll(client, tableName, writes),
+        writes.length > 0 ? writeAll(client, tableName, writes) : undefined,
         client.send(
           new UpdateItemCommand({
             TableName: tableName,

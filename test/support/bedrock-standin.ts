@@ -61,6 +61,8 @@ export type ScriptedTurn =
       stopReason?: string;
       /** Pause between frames (ms), to make streaming observable. */
       delayMs?: number;
+      /** Append `@<epoch ms with µs>` to each text delta as it is sent (the benchmark measures relay latency with it). */
+      stampDeltas?: boolean;
       usage?: { inputTokens: number; outputTokens: number };
     }
   /** An HTTP error before any frame (what the SDK sees for throttling, access denied, validation...). */
@@ -139,15 +141,23 @@ export async function startBedrockStandin(
     const send = async (eventType: string, payload: unknown) => {
       if (res.closed || res.destroyed) return;
       if (delayMs > 0) await sleep(delayMs);
-      res.write(frame(eventType, payload));
+      res.write(frame(eventType, typeof payload === 'function' ? payload() : payload));
     };
 
     await send('messageStart', { role: 'assistant' });
     let block = 0;
     const texts = turn.kind === 'reply' ? toArray(turn.text) : (turn.text ?? []);
     if (texts.length > 0) {
-      for (const delta of texts)
-        await send('contentBlockDelta', { contentBlockIndex: block, delta: { text: delta } });
+      const stamp = turn.kind === 'reply' && turn.stampDeltas === true;
+      for (const delta of texts) {
+        // The stamp is taken after the inter-frame pause, right before the write.
+        await send('contentBlockDelta', () => ({
+          contentBlockIndex: block,
+          delta: {
+            text: stamp ? `${delta}@${(performance.timeOrigin + performance.now()).toFixed(3)}` : delta,
+          },
+        }));
+      }
       await send('contentBlockStop', { contentBlockIndex: block });
       block += 1;
     }

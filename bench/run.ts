@@ -1,0 +1,85 @@
+/**
+ * `npm run bench`: measures the local server (the chat function's own handler behind the function-URL stand-in, with
+ * dynalite and a zero-latency Bedrock stand-in) and the deployable bundle. Prints tables and writes
+ * bench/results-<timestamp>.json. docs/performance.md records a run and how to read it.
+ *
+ *   (a) server-added latency to first byte and first token, p50/p95, at 1, 50 and 200 concurrent streams
+ *   (b) per-delta relay latency: stand-in emits a delta → the client receives it
+ *   (c) turn latency with 10 vs 5,000 stored messages in the session
+ *   (d) chat bundle size and cold import time of the built bundle
+ *
+ * Options: --quick (fewer samples), --skip-bundle.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const { measureBundle } = await import('./bundle');
+const { measureHistory } = await import('./history');
+const { measureConcurrency, measureRelay } = await import('./latency');
+const { table } = await import('./stats');
+
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, 'skip-bundle': { type: 'boolean', default: false } },
+});
+const quick = values.quick;
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+};
+
+console.log(`Node ${process.version}, ${results.cpus}\n`);
+
+console.log('(a) Server-added latency, zero-latency model (ms)');
+const concurrency = await measureConcurrency(quick ? [1, 50] : [1, 50, 200], quick ? 100 : 400);
+results.concurrency = concurrency;
+console.log(
+  table(
+    ['streams', 'requests', 'errors', 'first byte p50', 'p95', 'first token p50', 'p95', 'done p50', 'p95'],
+    concurrency.map((row) => [
+      row.concurrency,
+      row.requests,
+      row.errors,
+      row.firstByte.p50,
+      row.firstByte.p95,
+      row.firstToken.p50,
+      row.firstToken.p95,
+      row.done.p50,
+      row.done.p95,
+    ]),
+  ),
+);
+
+console.log('\n(b) Per-delta relay latency: stand-in writes a delta → client reads it (ms)');
+const relay = await measureRelay(quick ? 200 : 1_000);
+results.relay = relay;
+console.log(table(['deltas', 'p50', 'p95', 'max'], [[relay.deltas, relay.p50, relay.p95, relay.max]]));
+
+console.log('\n(c) Turn latency by stored session length (ms, request → done)');
+const history = await measureHistory(quick ? [10, 1_000] : [10, 5_000], quick ? 20 : 60);
+results.history = history;
+console.log(
+  table(
+    ['stored messages', 'turns', 'p50', 'p95', 'history sent to model'],
+    history.map((row) => [row.stored, row.turns, row.p50, row.p95, row.sentMessages]),
+  ),
+);
+
+if (!values['skip-bundle']) {
+  console.log('\n(d) Chat function bundle (as `cdk synth` builds it)');
+  const bundle = await measureBundle(quick ? 5 : 15);
+  results.bundle = bundle;
+  console.log(
+    table(
+      ['bundle KB', 'gzip KB', 'cold import p50 ms', 'p95 ms', 'runs'],
+      [[bundle.bytes / 1024, bundle.gzipBytes / 1024, bundle.importMs.p50, bundle.importMs.p95, bundle.runs]],
+    ),
+  );
+}
+
+const file = `bench/results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nWrote ${file}`);
+process.exit(0);

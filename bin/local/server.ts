@@ -1,0 +1,212 @@
+import { createHash } from 'node:crypto';
+import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { createChatHandler } from '../../lambdas/chat/app';
+import { createAppDeps } from '../../lambdas/chat/wiring';
+import { type Config, loadConfig } from '../../lambdas/config';
+import { createLogger, type LogLevel } from '../../lambdas/log';
+import { type AgentCoreStandin, startAgentCoreStandin } from '../../test/support/agentcore-standin';
+import {
+  type BedrockStandin,
+  type Responder,
+  type ScriptedTurn,
+  startBedrockStandin,
+} from '../../test/support/bedrock-standin';
+import { createAgentTable, type LocalDynamo, startDynalite } from '../../test/support/dynalite';
+import {
+  fastOctokitOptions,
+  type GitHubStandin,
+  SAMPLE_LOGIN,
+  startGitHubStandin,
+} from '../../test/support/github-standin';
+import { offlineResponder } from '../../test/support/offline-model';
+import { type LocalFunctionUrl, startLocalFunctionUrl } from './function-url';
+import { installLambdaGlobals } from './lambda-runtime';
+
+/** How to run the chat function on this machine. */
+export interface LocalServerOptions {
+  port?: number;
+  host?: string;
+  /** The local IAM user every request is signed as (`--user`). */
+  user?: string;
+  /** Let requests choose their user with `x-local-user` (tests; several users on one server). */
+  allowUserHeader?: boolean;
+  /** Persist DynamoDB data in this folder (`--data`); in memory otherwise. */
+  dataDir?: string;
+  /**
+   * Use local stand-ins for Bedrock, AgentCore Identity and GitHub (`--offline`). Without it the model is Bedrock
+   * and GitHub access follows IDENTITY_PROVIDER (a GITHUB_TOKEN, the device flow, or AgentCore).
+   */
+  offline?: boolean;
+  /** Configuration variables on top of the local defaults (normally `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** Offline only: what the model says (default: the demo's canned assistant). */
+  responder?: Responder;
+  /** Offline only: a fixed script instead of a responder. */
+  script?: ScriptedTurn[];
+  /** The function timeout (default 300 s). */
+  timeoutMs?: number;
+  heartbeatMs?: number;
+  logLevel?: LogLevel;
+}
+
+/** A running local server and what it is connected to. */
+export interface LocalServer {
+  url: string;
+  config: Config;
+  /** One line per connection, for the startup banner. */
+  connections: string[];
+  dynamo: LocalDynamo;
+  bedrock?: BedrockStandin;
+  agentcore?: AgentCoreStandin;
+  github?: GitHubStandin;
+  functionUrl: LocalFunctionUrl;
+  close(): Promise<void>;
+}
+
+const LOCAL_DEFAULTS: Record<string, string> = {
+  AWS_REGION: 'ap-southeast-2',
+  MODEL_ID: 'au.anthropic.claude-sonnet-4-5-20250929-v1:0',
+  SESSIONS_TABLE: 'local-sessions',
+  PLANS_TABLE: 'local-plans',
+  LOG_LEVEL: 'WARN',
+};
+
+/**
+ * Starts the chat function locally behind a function-URL stand-in: the same handler code as in Lambda, with
+ * dynalite for DynamoDB (tables created at start) and, offline, stand-ins for Bedrock, AgentCore Identity and GitHub.
+ */
+export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
+  installLambdaGlobals();
+  const offline = options.offline ?? false;
+  const env: NodeJS.ProcessEnv = { ...LOCAL_DEFAULTS, ...options.env };
+  if (options.logLevel) env.LOG_LEVEL = options.logLevel;
+  const connections: string[] = [];
+  const closers: Array<() => Promise<void>> = [];
+
+  try {
+    const dynamo = await startDynalite({ path: options.dataDir });
+    closers.push(() => dynamo.close());
+    for (const table of [env.SESSIONS_TABLE ?? '', env.PLANS_TABLE ?? '']) await ensureTable(dynamo, table);
+    connections.push(
+      `DynamoDB: dynalite ${options.dataDir ? `(data in ${options.dataDir})` : '(in memory)'}`,
+    );
+
+    let bedrock: BedrockStandin | undefined;
+    let agentcore: AgentCoreStandin | undefined;
+    let github: GitHubStandin | undefined;
+    let bedrockClient: BedrockRuntimeClient | undefined;
+    let agentCoreClient: BedrockAgentCoreClient | undefined;
+    if (offline) {
+      bedrock = await startBedrockStandin({
+        responder: options.script ? undefined : (options.responder ?? offlineResponder()),
+        script: options.script,
+      });
+      closers.push(() => bedrock?.close() ?? Promise.resolve());
+      github = await startGitHubStandin({
+        onViolation: (violation) =>
+          console.error(`GitHub stand-in: request outside GitHub's API: ${JSON.stringify(violation)}`),
+      });
+      closers.push(() => github?.close() ?? Promise.resolve());
+      const standinGitHub = github;
+      agentcore = await startAgentCoreStandin({
+        // A token per user and grant, so a revoked token can be replaced by a new consent.
+        githubToken: (userId, grant) => {
+          const token = `gho_local_${createHash('sha256').update(userId).digest('hex').slice(0, 16)}_${grant}`;
+          standinGitHub.addToken(token, SAMPLE_LOGIN, ['repo', 'read:user']);
+          return token;
+        },
+      });
+      closers.push(() => agentcore?.close() ?? Promise.resolve());
+      Object.assign(env, { IDENTITY_PROVIDER: 'agentcore', GITHUB_API_URL: github.url });
+      bedrockClient = new BedrockRuntimeClient({
+        endpoint: bedrock.url,
+        region: env.AWS_REGION,
+        maxAttempts: 1,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      agentCoreClient = new BedrockAgentCoreClient({
+        endpoint: agentcore.url,
+        region: env.AWS_REGION,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      connections.push(`Bedrock: local stand-in ${bedrock.url} (scripted demo model)`);
+      connections.push(`AgentCore Identity: local stand-in ${agentcore.url}`);
+      connections.push(`GitHub: local stand-in ${github.url} (user ${SAMPLE_LOGIN}, sample repos and a PR)`);
+    } else {
+      env.IDENTITY_PROVIDER ??= env.GITHUB_TOKEN
+        ? 'static'
+        : env.GITHUB_OAUTH_CLIENT_ID
+          ? 'device'
+          : 'agentcore';
+      connections.push(
+        `Bedrock: ${env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME ?? `Amazon Bedrock in ${env.AWS_REGION}`} (model ${env.MODEL_ID})`,
+      );
+      connections.push(
+        `GitHub: ${env.GITHUB_API_URL ?? 'https://api.github.com'} via ${describeIdentity(env)}`,
+      );
+    }
+
+    const config = loadConfig(env);
+    const logger = createLogger(config.LOG_LEVEL);
+    const deps = createAppDeps(config, {
+      logger,
+      dynamo: dynamo.client,
+      bedrock: bedrockClient,
+      identity: agentCoreClient ? { agentCoreClient } : undefined,
+      heartbeatMs: options.heartbeatMs,
+      // The stand-in has no real rate limits: no spacing between writes, and injected Retry-After waits in ms.
+      octokit: offline ? fastOctokitOptions() : undefined,
+    });
+    const user = options.user ?? 'developer';
+    const functionUrl = await startLocalFunctionUrl({
+      handler: awslambda.streamifyResponse(createChatHandler(deps)),
+      port: options.port,
+      host: options.host,
+      userArn: `arn:aws:iam::000000000000:user/${user}`,
+      allowUserHeader: options.allowUserHeader,
+      timeoutMs: options.timeoutMs,
+    });
+    closers.push(() => functionUrl.close());
+    connections.unshift(`Signed in as: arn:aws:iam::000000000000:user/${user}`);
+
+    return {
+      url: functionUrl.url,
+      config,
+      connections,
+      dynamo,
+      bedrock,
+      agentcore,
+      github,
+      functionUrl,
+      close: () => closeAll(closers),
+    };
+  } catch (error) {
+    await closeAll(closers);
+    throw error;
+  }
+}
+
+async function ensureTable(dynamo: LocalDynamo, tableName: string): Promise<void> {
+  try {
+    await createAgentTable(dynamo.client, tableName);
+  } catch (error) {
+    // A persisted data folder already has its tables.
+    if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
+  }
+}
+
+function describeIdentity(env: NodeJS.ProcessEnv): string {
+  switch (env.IDENTITY_PROVIDER) {
+    case 'static':
+      return 'GITHUB_TOKEN';
+    case 'device':
+      return `GitHub device flow (OAuth App ${env.GITHUB_OAUTH_CLIENT_ID})`;
+    default:
+      return `AgentCore Identity (workload ${env.WORKLOAD_IDENTITY_NAME ?? 'github-coding-agent'})`;
+  }
+}
+
+async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {
+  for (const close of closers.reverse()) await close().catch(() => undefined);
+}

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createBedrockModel, type RetryPolicy } from '../agent/bedrock';
+import { createCurrentTimeTool } from '../agent/builtin-tools';
+import type { ModelPort } from '../agent/model';
+import type { Tool } from '../agent/tool';
+import type { ChatTurnDeps, PlanCommands, TurnScope } from '../agent/turn';
+import type { Config } from '../config';
+import {
+  type CreateOctokitOptions,
+  createGitHubAccess,
+  createGitHubTools,
+  createOctokit,
+  type GitHubAccess,
+} from '../github';
+import { createTokenPortFromConfig, type GitHubTokenPort, type IdentityDeps } from '../identity';
+import { createLogger, type Logger } from '../log';
+import { loadPrompt } from '../prompts';
+import { parsePlanCommand, runPlanCommand } from '../review/commands';
+import { createReviewGitHub, describeReviewGitHubError } from '../review/github-adapter';
+import type { ReviewDeps } from '../review/ports';
+import { createPlanReviewTool } from '../review/tool';
+import { createSessionStore } from '../sessions/messages';
+import { createPlanStore } from '../sessions/plans';
+import type { ChatAppDeps } from './app';
+
+/** Collaborators a caller may supply instead of the ones built from the config (the local server and tests do). */
+export interface AppOverrides {
+  logger?: Logger;
+  dynamo?: Pick<DynamoDBClient, 'send'>;
+  model?: ModelPort;
+  bedrock?: Pick<BedrockRuntimeClient, 'send'>;
+  modelRetry?: Partial<RetryPolicy>;
+  tokenPort?: GitHubTokenPort;
+  identity?: IdentityDeps;
+  /** Extra Octokit settings (tests pass fast throttling groups). */
+  octokit?: Partial<Omit<CreateOctokitOptions, 'token'>>;
+  heartbeatMs?: number;
+  now?: () => Date;
+}
+
+/** Time kept back from the invocation for saving the turn and ending the stream. */
+const RESERVE_MS = 5_000;
+
+/**
+ * Builds the handler's dependencies from the validated config: AWS clients (which honour the SDK's
+ * `AWS_ENDPOINT_URL_<SERVICE>` variables), the Bedrock model, the session store, the GitHub token port and the tools.
+ * Called once per cold start by `handler.ts` and once by the local server.
+ */
+export function createAppDeps(config: Config, overrides: AppOverrides = {}): ChatAppDeps {
+  const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
+  const dynamo = overrides.dynamo ?? new DynamoDBClient({ region: config.AWS_REGION });
+  const model =
+    overrides.model ??
+    createBedrockModel({
+      // Retries are the adapter's: it only retries while nothing has been streamed yet.
+      client: overrides.bedrock ?? new BedrockRuntimeClient({ region: config.AWS_REGION, maxAttempts: 1 }),
+      modelId: config.MODEL_ID,
+      retry: overrides.modelRetry,
+    });
+  const tokenPort =
+    overrides.tokenPort ??
+    createTokenPortFromConfig(config, {
+      agentCoreClient:
+        overrides.identity?.agentCoreClient ?? new BedrockAgentCoreClient({ region: config.AWS_REGION }),
+      logger,
+      ...overrides.identity,
+    });
+  const sessions = createSessionStore({
+    client: dynamo,
+    tableName: config.SESSIONS_TABLE,
+    ttlDays: config.SESSION_TTL_DAYS,
+  });
+  const now = overrides.now ?? (() => new Date());
+  const currentTime = createCurrentTimeTool(now);
+  const reviewScope =
+    config.REVIEW_PATH_PREFIXES.length === 0
+      ? 'the whole repository'
+      : config.REVIEW_PATH_PREFIXES.join(', ');
+
+  const plans = createPlanStore({ client: dynamo, tableName: config.PLANS_TABLE });
+
+  /** One user's GitHub for one turn: the token is fetched on first use and lives only as long as the turn. */
+  const accessFor = (scope: TurnScope) =>
+    createGitHubAccess({
+      tokenPort,
+      userId: scope.userId,
+      returnUrl: scope.returnUrl,
+      logger,
+      octokitFactory: (token) =>
+        createOctokit({ baseUrl: config.GITHUB_API_URL, logger, ...overrides.octokit, token }),
+    });
+  const reviewWith = (access: GitHubAccess, signal?: AbortSignal): ReviewDeps => ({
+    github: createReviewGitHub(access, signal),
+    plans,
+    model,
+    settings: {
+      pathPrefixes: config.REVIEW_PATH_PREFIXES,
+      planTtlHours: config.PLAN_TTL_HOURS,
+      chunkTokenBudget: config.REVIEW_CHUNK_TOKEN_BUDGET,
+      maxOutputTokens: config.MAX_OUTPUT_TOKENS,
+    },
+    now,
+    newId: () => `p_${randomBytes(9).toString('base64url')}`,
+    logger,
+  });
+
+  const toolsFor = (scope: TurnScope): Tool[] => {
+    // One access per turn: every tool shares its token (and so at most one consent).
+    const access = accessFor(scope);
+    return [
+      currentTime,
+      ...createGitHubTools(access),
+      createPlanReviewTool({ ...reviewWith(access), describeGitHubError: describeReviewGitHubError }),
+    ];
+  };
+  const planCommands: PlanCommands = {
+    parse: parsePlanCommand,
+    run: (scope, command, signal) =>
+      runPlanCommand(reviewWith(accessFor(scope), signal), {
+        userId: scope.userId,
+        sessionId: scope.sessionId,
+        command,
+        emit: scope.emit,
+        signal,
+      }),
+  };
+
+  const turn: ChatTurnDeps = {
+    model,
+    sessions,
+    limits: {
+      maxIterations: config.MAX_TOOL_ITERATIONS,
+      maxOutputTokens: config.MAX_OUTPUT_TOKENS,
+      reserveMs: RESERVE_MS,
+      historyTokenBudget: config.HISTORY_TOKEN_BUDGET,
+    },
+    systemPrompt: loadPrompt('system', { review_scope: reviewScope }).trim(),
+    toolsFor,
+    planCommands,
+    newSessionId: () => randomBytes(16).toString('base64url'),
+    logger,
+  };
+
+  return {
+    turn,
+    tokenPort,
+    logger,
+    heartbeatMs: overrides.heartbeatMs,
+  };
+}

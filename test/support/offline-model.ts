@@ -1,0 +1,148 @@
+import type { ConverseRequestBody, Responder, ScriptedTurn } from './bedrock-standin';
+
+/**
+ * The offline demo's "model": a rule-based responder for the Bedrock stand-in, so `npm run dev -- --offline` shows
+ * real tool calls, a GitHub consent and a PR review without an AWS account. It reads the request the way a model
+ * would (the last user message, tool results, the system prompt) and answers in Converse's shapes. It is scaffolding
+ * for demos and benchmarks, not a model: it never pretends to understand anything beyond these patterns.
+ */
+export function offlineResponder(): Responder {
+  return (body) => answer(body);
+}
+
+const PR_REF = /(?:github\.com\/)?([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)(?:#|\/pull\/)(\d+)/;
+
+function answer(body: ConverseRequestBody): ScriptedTurn {
+  const system = body.system?.map((block) => block.text).join('\n') ?? '';
+  const last = body.messages.at(-1);
+  const lastText = textOf(last?.content ?? []);
+  if (system.startsWith('You plan code reviews')) return planJson(lastText);
+  if (system.startsWith('You review one part')) return findingsJson(lastText);
+
+  const toolResults = (last?.content ?? []).flatMap((block) =>
+    'toolResult' in block
+      ? [block.toolResult as { status?: string; content?: Array<Record<string, unknown>> }]
+      : [],
+  );
+  if (toolResults.length > 0) return summarise(toolResults, previousToolName(body));
+
+  const message = lastText.toLowerCase();
+  const pr = PR_REF.exec(lastText);
+  if (pr && /review/.test(message)) {
+    return toolCall(
+      'plan_pr_review',
+      { owner: pr[1], repo: pr[2], pull_number: Number(pr[3]) },
+      'Let me plan that review.',
+    );
+  }
+  if (/\b(repos|repositories)\b/.test(message)) {
+    return toolCall('list_github_repos', { limit: 10 }, 'Let me look at your repositories.');
+  }
+  const repo = /([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)/.exec(lastText);
+  if (repo && /\bissues?\b/.test(message)) {
+    return toolCall(
+      'list_github_issues',
+      { owner: repo[1], repo: repo[2], state: 'open' },
+      'Checking the issues.',
+    );
+  }
+  if (repo && /\b(about|info|show)\b/.test(message)) {
+    return toolCall('get_repo_info', { owner: repo[1], repo: repo[2] }, 'Looking that repository up.');
+  }
+  if (/\btime\b|\bdate\b/.test(message)) return toolCall('get_current_time', {}, 'Checking the clock.');
+  return say(
+    'I am the offline demo model. Try "list my repos", "show sample-dev/widgets issues", ',
+    '"what time is it?" or "review sample-dev/widgets#4".',
+  );
+}
+
+function say(...deltas: string[]): ScriptedTurn {
+  return { kind: 'reply', text: deltas };
+}
+
+function toolCall(name: string, input: unknown, preface: string): ScriptedTurn {
+  return { kind: 'reply', text: [preface], toolUses: [{ name, input }] };
+}
+
+function textOf(content: Array<Record<string, unknown>>): string {
+  return content.flatMap((block) => (typeof block.text === 'string' ? [block.text] : [])).join('\n');
+}
+
+function previousToolName(body: ConverseRequestBody): string | undefined {
+  const assistant = body.messages.at(-2);
+  for (const block of assistant?.content ?? []) {
+    const use = block.toolUse as { name?: string } | undefined;
+    if (use?.name) return use.name;
+  }
+  return undefined;
+}
+
+/** Says what a tool returned, in a sentence or a short list, as a model would. */
+function summarise(
+  results: Array<{ status?: string; content?: Array<Record<string, unknown>> }>,
+  tool?: string,
+) {
+  const [result] = results;
+  const payload = (result?.content?.[0]?.json ?? {}) as Record<string, unknown>;
+  if (result?.status === 'error')
+    return say(`That did not work: ${String(payload.error ?? 'unknown error')}`);
+  if (tool === 'plan_pr_review') {
+    return say('The review plan is above. Reply "approve" to run it or "cancel" to drop it.');
+  }
+  const list = Object.values(payload).find(Array.isArray) as Array<Record<string, unknown>> | undefined;
+  if (list) {
+    const lines = list
+      .slice(0, 10)
+      .map((item) => `- ${String(item.full_name ?? item.title ?? item.name ?? JSON.stringify(item))}`);
+    return say(`Here is what I found (${list.length}):\n`, `${lines.join('\n')}\n`);
+  }
+  const fields = Object.entries(payload)
+    .slice(0, 6)
+    .map(([key, value]) => `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
+  return say(`Done. ${fields.join('; ')}`);
+}
+
+function planJson(prompt: string): ScriptedTurn {
+  const files = [...prompt.matchAll(/^- (\S+)/gm)].map((match) => match[1]).slice(0, 4);
+  return say(
+    JSON.stringify({
+      objective: 'Check the changed files for correctness, clear errors and missing tests.',
+      steps: [
+        `Read the changes in ${files.length > 0 ? files.join(', ') : 'the changed files'}`,
+        'Check error handling and edge cases',
+        'Post line comments for concrete problems',
+      ],
+      risks: [],
+      estimated_time_minutes: 5,
+    }),
+  );
+}
+
+/** One finding on the first added line of the first file shown, so every demo review anchors a comment. */
+function findingsJson(prompt: string): ScriptedTurn {
+  let path: string | undefined;
+  for (const line of prompt.split('\n')) {
+    const file = /^### FILE (\S+)/.exec(line);
+    if (file) {
+      path = file[1];
+      continue;
+    }
+    const added = /^\s*\d*\s+(\d+) \+(.*)$/.exec(line);
+    if (path && added?.[2]?.trim()) {
+      return say(
+        JSON.stringify({
+          findings: [
+            {
+              path,
+              line: Number(added[1]),
+              side: 'RIGHT',
+              severity: 'minor',
+              message: 'Offline demo finding: this added line has no test covering it.',
+            },
+          ],
+        }),
+      );
+    }
+  }
+  return say('{"findings": []}');
+}
