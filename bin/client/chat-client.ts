@@ -1,6 +1,11 @@
 import type { ChatEvent } from '../../lambdas/agent/events';
 import { parseChatEvent } from './events';
-import type { LoopbackListener, LoopbackListenerOptions } from './oauth-listener';
+import {
+  CALLBACK_PATH,
+  DEFAULT_CALLBACK_PORT,
+  type LoopbackListener,
+  type LoopbackListenerOptions,
+} from './oauth-listener';
 import type { Renderer, TextSink } from './render';
 import type { RequestSigner } from './sign';
 import { readSse } from './sse';
@@ -80,6 +85,11 @@ export function createChatClient(options: ChatClientOptions, deps: ChatClientDep
   const maxBrowserConsents = options.maxBrowserConsents ?? 3;
   const maxDeviceRounds = options.maxDeviceRounds ?? 40;
   const { renderer } = deps;
+  // The server sends the browser back to its default return URL unless told otherwise: a chosen port must be named.
+  const returnUrl =
+    options.callbackPort !== DEFAULT_CALLBACK_PORT && options.callbackPort !== 0
+      ? `http://localhost:${options.callbackPort}${CALLBACK_PATH}`
+      : undefined;
 
   const post = async (
     path: string,
@@ -135,7 +145,11 @@ export function createChatClient(options: ChatClientOptions, deps: ChatClientDep
     signal: AbortSignal,
     previous: ConsentEvent | undefined,
   ): Promise<StreamOutcome> => {
-    const payload = sessionId === undefined ? { message } : { message, session_id: sessionId };
+    const payload = {
+      message,
+      ...(sessionId === undefined ? {} : { session_id: sessionId }),
+      ...(returnUrl === undefined ? {} : { return_url: returnUrl }),
+    };
     const response = await post('/chat/stream', payload, 'text/event-stream', signal);
     if (!response.ok || !response.body)
       throw await httpError(response, 'The chat request', deps.signer !== undefined);

@@ -3,7 +3,7 @@ import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { createChatHandler } from '../../lambdas/chat/app';
 import { createAppDeps } from '../../lambdas/chat/wiring';
-import { type Config, loadConfig } from '../../lambdas/config';
+import { type Config, configSchema, loadConfig } from '../../lambdas/config';
 import { createLogger, type LogLevel } from '../../lambdas/log';
 import { type AgentCoreStandin, startAgentCoreStandin } from '../../test/support/agentcore-standin';
 import {
@@ -110,6 +110,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       closers.push(() => github?.close() ?? Promise.resolve());
       const standinGitHub = github;
       agentcore = await startAgentCoreStandin({
+        // The workload identity's allowed return URLs, as the stack registers them.
+        allowedReturnUrls: configSchema.shape.OAUTH_RETURN_URLS.parse(env.OAUTH_RETURN_URLS),
         // A token per user and grant, so a revoked token can be replaced by a new consent.
         githubToken: (userId, grant) => {
           const token = `gho_local_${createHash('sha256').update(userId).digest('hex').slice(0, 16)}_${grant}`;

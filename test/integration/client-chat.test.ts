@@ -350,9 +350,11 @@ describe('terminal client consent round trip (AgentCore adapter + stand-in behin
     expect(seen).toEqual({ forgedStatus: 400, landedStatus: 200 });
     expect(complete?.body).toEqual({ session_uri: agentCoreComplete?.body.sessionUri });
     expect(agentCoreComplete?.body.userIdentifier).toEqual({ userId: 'alice' });
+    // A chosen callback port is named, so the server sends the browser back to this listener.
+    const return_url = `http://localhost:${callbackPort}/oauth/callback`;
     expect(server.chats().map((r) => r.body)).toEqual([
-      { message: 'list my repos' },
-      { message: 'list my repos', session_id: 'sess-42' },
+      { message: 'list my repos', return_url },
+      { message: 'list my repos', session_id: 'sess-42', return_url },
     ]);
     expect(run.out()).toContain('You have octo/alpha and octo/beta.');
   });
