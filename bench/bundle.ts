@@ -57,7 +57,7 @@ export async function measureBundle(runs: number): Promise<BundleResult> {
             AWS_SECRET_ACCESS_KEY: 'bench',
             AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
             LAMBDA_TASK_ROOT: asset,
-            MODEL_ID: 'au.anthropic.claude-sonnet-4-5-20250929-v1:0',
+            MODEL_ID: 'au.anthropic.claude-sonnet-4-6',
             SESSIONS_TABLE: 'bench-sessions',
             PLANS_TABLE: 'bench-plans',
             LOG_LEVEL: 'ERROR',

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Variables whose values must never appear in logs, events or error messages. */
 export const SECRET_VARIABLES = ['GITHUB_TOKEN'] as const;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ChatEvent } from '../../lambdas/agent/events';
 
 const planStatus = z.enum(['pending', 'approved', 'executing', 'completed', 'failed', 'cancelled']);

@@ -66,7 +66,7 @@ export interface LocalServer {
 
 const LOCAL_DEFAULTS: Record<string, string> = {
   AWS_REGION: 'ap-southeast-2',
-  MODEL_ID: 'au.anthropic.claude-sonnet-4-5-20250929-v1:0',
+  MODEL_ID: 'au.anthropic.claude-sonnet-4-6',
   SESSIONS_TABLE: 'local-sessions',
   PLANS_TABLE: 'local-plans',
   LOG_LEVEL: 'WARN',

@@ -1,5 +1,5 @@
 import type { LambdaFunctionURLEventWithIAMAuthorizer } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Largest request body accepted (bytes). */
 export const MAX_BODY_BYTES = 64 * 1024;

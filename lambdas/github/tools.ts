@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineTool, type Tool, type ToolContext, type ToolOutput } from '../agent/tool';
 import type { GitHubAccess } from './access';
 import type { GitHubClient } from './client';

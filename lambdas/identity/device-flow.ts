@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from '../log';
 import { IdentityError } from './errors';
 import { ConsentForbiddenError, type GitHubTokenPort, type TokenRequest, type TokenResult } from './port';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadPrompt } from '../prompts';
 import { checkAnchor, type LineIndex } from './diff';
 import type { ReviewCommentInput } from './ports';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ChatMessage, ModelPort, ModelRequest, StopReason } from '../agent/model';
 import { loadPrompt } from '../prompts';
 import { ModelOutputError } from './errors';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ModelPort } from '../agent/model';
 import { loadPrompt } from '../prompts';
 import { completeJson } from './json';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineTool, type Tool, type ToolOutput } from '../agent/tool';
 import { loadPrompt } from '../prompts';
 import { ReviewError } from './errors';

@@ -8,7 +8,7 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ChatMessage } from '../agent/model';
 
 /** Chat history per user and session: one item per message, so a session never nears DynamoDB's 400 KB item limit. */

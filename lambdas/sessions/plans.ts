@@ -7,7 +7,7 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PlanConflictError, PlanExpiredError, PlanNotFoundError } from '../review/errors';
 import { planModelSchema } from '../review/plan';
 import type { PlanStore, PlanTransition, StoredPlan } from '../review/ports';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ChatEvent } from '../../lambdas/agent/events';
 import { type AgentTurnInput, runAgentTurn } from '../../lambdas/agent/loop';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { GitHubAccess } from '../../lambdas/github/access';
 import { createGitHubTools, isValidRepoRef, repoRef } from '../../lambdas/github/tools';
 
