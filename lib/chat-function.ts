@@ -1,0 +1,199 @@
+import { join } from 'node:path';
+import {
+  Duration,
+  type aws_dynamodb as dynamodb,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  aws_lambda_nodejs as nodejs,
+  RemovalPolicy,
+  Stack,
+  type aws_secretsmanager as secretsmanager,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import {
+  oauth2CredentialProviderArn,
+  tokenVaultArn,
+  workloadIdentityArn,
+  workloadIdentityDirectoryArn,
+} from './agentcore-arns';
+import {
+  bundlingOptions,
+  FUNCTION_ARCHITECTURE,
+  FUNCTION_RUNTIME,
+  PROJECT_ROOT,
+  SOURCE_MAP_ENV,
+} from './bundling';
+import type { ModelAccess } from './model-access';
+import { TABLE_ACTIONS } from './tables';
+
+/** The Bedrock actions behind Converse (InvokeModel) and ConverseStream (InvokeModelWithResponseStream). */
+export const MODEL_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'] as const;
+
+/** The AgentCore Identity data-plane calls of lambdas/identity/agentcore.ts. */
+export const WORKLOAD_TOKEN_ACTIONS = ['bedrock-agentcore:GetWorkloadAccessTokenForUserId'] as const;
+export const RESOURCE_TOKEN_ACTIONS = [
+  'bedrock-agentcore:GetResourceOauth2Token',
+  'bedrock-agentcore:CompleteResourceTokenAuth',
+] as const;
+
+export interface ChatFunctionProps {
+  modelId: string;
+  modelAccess: ModelAccess;
+  sessionsTable: dynamodb.ITable;
+  plansTable: dynamodb.ITable;
+  /** The workload identity's name as configured (for IAM ARNs). */
+  workloadIdentityName: string;
+  /** The same name as a token from the workload identity resource, so the function depends on it. */
+  workloadIdentityRef: string;
+  /** The provider's name as configured (for IAM ARNs). */
+  providerName: string;
+  /** The same name from the custom resource, so the function depends on the provider existing. */
+  providerRef: string;
+  /** The operator's client-secret secret: AgentCore reads it as the caller when it exchanges or refreshes tokens. */
+  clientSecret: secretsmanager.ISecret;
+  oauthScopes: string[];
+  returnUrls: string[];
+  reviewPathPrefixes: string[];
+  corsOrigins: string[];
+  timeoutSeconds: number;
+  memoryMb: number;
+  logLevel: string;
+}
+
+export interface ChatFunction {
+  fn: nodejs.NodejsFunction;
+  url: lambda.FunctionUrl;
+  /** A customer-managed policy operators attach to the people and roles allowed to chat. */
+  invokePolicy: iam.ManagedPolicy;
+}
+
+/**
+ * The streaming chat function (lambdas/chat/handler.ts) behind a function URL with `AWS_IAM` auth and
+ * `RESPONSE_STREAM` invoke mode, with a role scoped to its model, its two tables, its workload identity and the
+ * GitHub credential provider.
+ */
+export function addChatFunction(scope: Construct, props: ChatFunctionProps, id = 'Chat'): ChatFunction {
+  const construct = new Construct(scope, id);
+  const stack = Stack.of(construct);
+
+  const fn = new nodejs.NodejsFunction(construct, 'Function', {
+    entry: join(PROJECT_ROOT, 'lambdas/chat/handler.ts'),
+    handler: 'handler',
+    projectRoot: PROJECT_ROOT,
+    depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+    runtime: FUNCTION_RUNTIME,
+    architecture: FUNCTION_ARCHITECTURE,
+    memorySize: props.memoryMb,
+    timeout: Duration.seconds(props.timeoutSeconds),
+    bundling: bundlingOptions({ copyPrompts: true }),
+    // The variables of configSchema (lambdas/config.ts); Lambda itself provides AWS_REGION.
+    environment: {
+      MODEL_ID: props.modelId,
+      SESSIONS_TABLE: props.sessionsTable.tableName,
+      PLANS_TABLE: props.plansTable.tableName,
+      WORKLOAD_IDENTITY_NAME: props.workloadIdentityRef,
+      OAUTH_PROVIDER_NAME: props.providerRef,
+      OAUTH_SCOPES: props.oauthScopes.join(','),
+      OAUTH_RETURN_URLS: props.returnUrls.join(','),
+      REVIEW_PATH_PREFIXES: props.reviewPathPrefixes.join(','),
+      IDENTITY_PROVIDER: 'agentcore',
+      LOG_LEVEL: props.logLevel,
+      ...SOURCE_MAP_ENV,
+    },
+    logGroup: new logs.LogGroup(construct, 'Logs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    }),
+    description: 'GitHub coding agent: streaming chat (SSE) over a function URL',
+  });
+
+  grantModel(fn, props.modelAccess);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'SessionAndPlanTables',
+      actions: [...TABLE_ACTIONS],
+      resources: [props.sessionsTable.tableArn, props.plansTable.tableArn],
+    }),
+  );
+  const identityArn = workloadIdentityArn(stack, props.workloadIdentityName);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'WorkloadAccessToken',
+      actions: [...WORKLOAD_TOKEN_ACTIONS],
+      resources: [workloadIdentityDirectoryArn(stack), identityArn],
+    }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'GitHubTokenFromVault',
+      actions: [...RESOURCE_TOKEN_ACTIONS],
+      resources: [
+        workloadIdentityDirectoryArn(stack),
+        identityArn,
+        tokenVaultArn(stack),
+        oauth2CredentialProviderArn(stack, props.providerName),
+      ],
+    }),
+  );
+  // AgentCore reads an EXTERNAL client secret with the caller's credentials (no privilege escalation through it).
+  props.clientSecret.grantRead(fn);
+
+  const url = fn.addFunctionUrl({
+    authType: lambda.FunctionUrlAuthType.AWS_IAM,
+    invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
+    cors:
+      props.corsOrigins.length > 0
+        ? {
+            allowedOrigins: props.corsOrigins,
+            allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST],
+            // SigV4 headers: a browser client signs its requests like the terminal client does.
+            allowedHeaders: [
+              'content-type',
+              'authorization',
+              'x-amz-date',
+              'x-amz-security-token',
+              'x-amz-content-sha256',
+            ],
+            maxAge: Duration.minutes(10),
+          }
+        : undefined,
+  });
+
+  // Since October 2025 a new function URL needs both actions from its callers.
+  const invokePolicy = new iam.ManagedPolicy(construct, 'InvokePolicy', {
+    description: 'Attach to the IAM users or roles allowed to use the GitHub coding agent chat URL',
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'InvokeChatFunctionUrl',
+        actions: ['lambda:InvokeFunctionUrl', 'lambda:InvokeFunction'],
+        resources: [fn.functionArn],
+      }),
+    ],
+  });
+
+  return { fn, url, invokePolicy };
+}
+
+/** Invoke rights on the configured model only: the profile itself, and its foundation models only through it. */
+function grantModel(fn: lambda.IFunction, access: ModelAccess): void {
+  if (access.inferenceProfileArn) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeInferenceProfile',
+        actions: [...MODEL_ACTIONS],
+        resources: [access.inferenceProfileArn],
+      }),
+    );
+  }
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'InvokeFoundationModel',
+      actions: [...MODEL_ACTIONS],
+      resources: access.foundationModelArns,
+      conditions: access.inferenceProfileArn
+        ? { StringEquals: { 'bedrock:InferenceProfileArn': access.inferenceProfileArn } }
+        : undefined,
+    }),
+  );
+}

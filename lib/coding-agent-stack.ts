@@ -1,0 +1,131 @@
+import {
+  Annotations,
+  aws_bedrockagentcore as agentcore,
+  CfnOutput,
+  CfnParameter,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { hasPrompts } from './bundling';
+import { addChatFunction, type ChatFunction } from './chat-function';
+import type { StackContext } from './context';
+import { addGitHubOAuthProvider, type GitHubOAuthProvider } from './github-oauth-provider';
+import { modelAccess } from './model-access';
+import { acknowledgeNagFindings } from './nag-suppressions';
+import { type AgentTables, addTables } from './tables';
+
+export interface CodingAgentStackProps extends StackProps {
+  /** Validated context (lib/context.ts). */
+  settings: StackContext;
+}
+
+/**
+ * The GitHub coding agent: the streaming chat function behind an IAM-authenticated function URL, its sessions and
+ * review-plans tables, the AgentCore workload identity, and the GitHub OAuth2 credential provider.
+ */
+export class CodingAgentStack extends Stack {
+  readonly tables: AgentTables;
+  readonly oauthProvider: GitHubOAuthProvider;
+  readonly chat: ChatFunction;
+  readonly workloadIdentity: agentcore.CfnWorkloadIdentity;
+
+  constructor(scope: Construct, id: string, props: CodingAgentStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+
+    // Without `-c githubClientId`, CloudFormation asks for the value at deploy time (cdk deploy refuses to start
+    // without it), so synth stays offline and nothing is created with a placeholder id.
+    const clientIdParameter = new CfnParameter(this, 'GitHubClientId', {
+      type: 'String',
+      description: 'Client ID of the GitHub OAuth App (github.com/settings/developers)',
+      allowedPattern: '^[A-Za-z0-9._-]{8,64}$',
+      constraintDescription: "must be the GitHub OAuth App's client ID, e.g. Ov23li...",
+      default: settings.githubClientId,
+    });
+
+    this.tables = addTables(this);
+
+    this.workloadIdentity = new agentcore.CfnWorkloadIdentity(this, 'WorkloadIdentity', {
+      name: settings.workloadIdentityName,
+      allowedResourceOauth2ReturnUrls: settings.returnUrls,
+    });
+
+    this.oauthProvider = addGitHubOAuthProvider(this, {
+      providerName: settings.providerName,
+      clientId: clientIdParameter.valueAsString,
+      secretName: settings.githubSecretName,
+      secretJsonKey: settings.githubSecretJsonKey,
+      retainOnDelete: settings.retainProviderOnDelete,
+    });
+
+    this.chat = addChatFunction(this, {
+      modelId: settings.modelId,
+      modelAccess: modelAccess({
+        modelId: settings.modelId,
+        region: this.region,
+        account: this.account,
+        partition: this.partition,
+        destinationRegions: settings.modelDestinationRegions,
+      }),
+      sessionsTable: this.tables.sessions,
+      plansTable: this.tables.plans,
+      workloadIdentityName: settings.workloadIdentityName,
+      workloadIdentityRef: this.workloadIdentity.ref,
+      providerName: settings.providerName,
+      providerRef: this.oauthProvider.providerName,
+      clientSecret: this.oauthProvider.secret,
+      oauthScopes: settings.oauthScopes,
+      returnUrls: settings.returnUrls,
+      reviewPathPrefixes: settings.reviewPathPrefixes,
+      corsOrigins: settings.corsOrigins,
+      timeoutSeconds: settings.chatTimeoutSeconds,
+      memoryMb: settings.chatMemoryMb,
+      logLevel: settings.logLevel,
+    });
+
+    if (!hasPrompts()) {
+      Annotations.of(this.chat.fn).addWarningV2(
+        'github-coding-agent:missingPrompts',
+        'prompts/ does not exist: the chat function will be deployed without its prompt files',
+      );
+    }
+
+    new CfnOutput(this, 'ChatUrl', {
+      value: this.chat.url.url,
+      description: 'The chat endpoint (POST /chat/stream, SigV4-signed): npm run chat -- --url <ChatUrl>',
+    });
+    new CfnOutput(this, 'GitHubCallbackUrl', {
+      value: this.oauthProvider.callbackUrl,
+      description:
+        "Register this URL as the GitHub OAuth App's Authorization callback URL: the GitHub sign-in fails until you do",
+    });
+    new CfnOutput(this, 'OAuthProviderArn', {
+      value: this.oauthProvider.providerArn,
+      description: 'The AgentCore Identity GitHub OAuth2 credential provider',
+    });
+    new CfnOutput(this, 'WorkloadIdentityName', {
+      value: this.workloadIdentity.ref,
+      description:
+        "The agent's AgentCore workload identity (its allowed return URLs are the client's callback URLs)",
+    });
+    new CfnOutput(this, 'SessionsTableName', {
+      value: this.tables.sessions.tableName,
+      description: 'DynamoDB table of chat messages',
+    });
+    new CfnOutput(this, 'PlansTableName', {
+      value: this.tables.plans.tableName,
+      description: 'DynamoDB table of pending PR review plans',
+    });
+    new CfnOutput(this, 'ChatInvokePolicyArn', {
+      value: this.chat.invokePolicy.managedPolicyArn,
+      description: 'Attach this managed policy to the IAM users or roles allowed to chat',
+    });
+
+    acknowledgeNagFindings({
+      functions: [this.chat.fn, this.oauthProvider.handler],
+      providerFramework: this.oauthProvider.frameworkFunction,
+      customResourceHandler: this.oauthProvider.handler,
+    });
+  }
+}

@@ -1,0 +1,221 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ContextError, DEFAULT_MODEL_ID, parseContext } from '../../lib/context';
+import { ModelAccessError, modelAccess } from '../../lib/model-access';
+import { policyStatements, resourcesOf, type Synthesized, synth } from './synth';
+
+function problemsOf(raw: Record<string, unknown>): string[] {
+  try {
+    parseContext(raw);
+  } catch (error) {
+    if (error instanceof ContextError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('parseContext', () => {
+  it('fills the documented defaults', () => {
+    expect(parseContext({})).toEqual({
+      stackName: 'GitHubCodingAgent',
+      region: 'ap-southeast-2',
+      modelId: DEFAULT_MODEL_ID,
+      modelDestinationRegions: [],
+      githubClientId: undefined,
+      githubSecretName: 'github-coding-agent/oauth',
+      githubSecretJsonKey: 'clientSecret',
+      providerName: 'github-provider',
+      workloadIdentityName: 'github-coding-agent',
+      oauthScopes: ['repo', 'read:user'],
+      returnUrls: ['http://localhost:8976/oauth/callback'],
+      corsOrigins: [],
+      reviewPathPrefixes: ['agent-tasks/'],
+      chatTimeoutSeconds: 300,
+      chatMemoryMb: 1024,
+      logLevel: 'INFO',
+      retainProviderOnDelete: false,
+    });
+  });
+
+  it('reads `-c key=a,b` strings and cdk.json arrays alike', () => {
+    const fromCli = parseContext({
+      returnUrls: 'http://localhost:1/cb, http://localhost:2/cb',
+      chatMemoryMb: '2048',
+    });
+    const fromJson = parseContext({
+      returnUrls: ['http://localhost:1/cb', 'http://localhost:2/cb'],
+      chatMemoryMb: 2048,
+    });
+
+    expect(fromCli).toEqual(fromJson);
+    expect(fromCli.returnUrls).toEqual(['http://localhost:1/cb', 'http://localhost:2/cb']);
+  });
+
+  it('reads an empty review prefix list as "review every path"', () => {
+    expect(parseContext({ reviewPathPrefixes: '' }).reviewPathPrefixes).toEqual([]);
+  });
+
+  it('names every invalid key with what it got', () => {
+    const problems = problemsOf({
+      region: 'Sydney',
+      chatTimeoutSeconds: '901',
+      providerName: 'github provider',
+      returnUrls: 'javascript:alert(1)',
+    });
+
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'chatTimeoutSeconds',
+      'providerName',
+      'region',
+      'returnUrls.0',
+    ]);
+    expect(problems.find((problem) => problem.startsWith('chatTimeoutSeconds'))).toBe(
+      'chatTimeoutSeconds: must be at most 900 seconds (got "901")',
+    );
+  });
+
+  it('accepts a wildcard CORS origin and rejects a non-URL one', () => {
+    expect(parseContext({ corsOrigins: '*' }).corsOrigins).toEqual(['*']);
+    expect(problemsOf({ corsOrigins: 'example.com' })[0]).toMatch(
+      /^corsOrigins\.0: must be an origin URL or \*/,
+    );
+  });
+
+  it('takes retainProviderOnDelete as a boolean or its text', () => {
+    expect(parseContext({ retainProviderOnDelete: 'true' }).retainProviderOnDelete).toBe(true);
+    expect(parseContext({ retainProviderOnDelete: true }).retainProviderOnDelete).toBe(true);
+    expect(problemsOf({ retainProviderOnDelete: 'yes' })).toHaveLength(1);
+  });
+});
+
+describe('modelAccess', () => {
+  const where = { region: 'ap-southeast-2', account: '123456789012', partition: 'aws' };
+
+  it('grants an AU profile plus the model in Sydney, Melbourne and Auckland', () => {
+    expect(modelAccess({ ...where, modelId: 'au.anthropic.claude-sonnet-4-6' })).toEqual({
+      baseModelId: 'anthropic.claude-sonnet-4-6',
+      inferenceProfileArn:
+        'arn:aws:bedrock:ap-southeast-2:123456789012:inference-profile/au.anthropic.claude-sonnet-4-6',
+      foundationModelArns: [
+        'arn:aws:bedrock:ap-southeast-2::foundation-model/anthropic.claude-sonnet-4-6',
+        'arn:aws:bedrock:ap-southeast-4::foundation-model/anthropic.claude-sonnet-4-6',
+        'arn:aws:bedrock:ap-southeast-6::foundation-model/anthropic.claude-sonnet-4-6',
+      ],
+    });
+  });
+
+  it('grants a global profile the Region-less foundation-model ARN', () => {
+    const access = modelAccess({ ...where, modelId: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0' });
+
+    expect(access.foundationModelArns).toEqual([
+      'arn:aws:bedrock:ap-southeast-2::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0',
+      'arn:aws:bedrock:::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0',
+    ]);
+  });
+
+  it('grants an in-Region model id only that model, with no profile', () => {
+    expect(modelAccess({ ...where, modelId: 'anthropic.claude-3-haiku-20240307-v1:0' })).toEqual({
+      baseModelId: 'anthropic.claude-3-haiku-20240307-v1:0',
+      foundationModelArns: [
+        'arn:aws:bedrock:ap-southeast-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
+      ],
+    });
+  });
+
+  it('refuses a geography it does not know unless its destination Regions are given', () => {
+    const modelId = 'apac.anthropic.claude-sonnet-4-20250514-v1:0';
+
+    expect(() => modelAccess({ ...where, modelId })).toThrow(ModelAccessError);
+    expect(() => modelAccess({ ...where, modelId })).toThrow(/-c modelDestinationRegions=/);
+    expect(
+      modelAccess({ ...where, modelId, destinationRegions: ['ap-northeast-1'] }).foundationModelArns,
+    ).toEqual([
+      'arn:aws:bedrock:ap-southeast-2::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0',
+      'arn:aws:bedrock:ap-northeast-1::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0',
+    ]);
+  });
+});
+
+describe('the stack under non-default context', () => {
+  let built: Synthesized;
+
+  beforeAll(() => {
+    built = synth({
+      stackName: 'AgentStaging',
+      modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
+      providerName: 'github-staging',
+      workloadIdentityName: 'agent-staging',
+      returnUrls: 'http://localhost:8976/oauth/callback,https://chat.example.com/oauth/callback',
+      corsOrigins: 'https://chat.example.com',
+      reviewPathPrefixes: 'src/,docs/',
+      chatTimeoutSeconds: '900',
+      chatMemoryMb: '2048',
+      logLevel: 'DEBUG',
+      retainProviderOnDelete: 'true',
+      githubSecretName: 'staging/github',
+      githubSecretJsonKey: 'secret',
+    });
+  });
+
+  it('names the stack from context', () => {
+    expect(built.stack.stackName).toBe('AgentStaging');
+  });
+
+  it('leaves GitHubClientId without a default, so cdk deploy asks for it before creating anything', () => {
+    built.template.hasParameter('GitHubClientId', { Type: 'String', Default: Match.absent() });
+  });
+
+  it('applies CORS, timeout, memory and log level to the chat function', () => {
+    built.template.hasResourceProperties('AWS::Lambda::Url', {
+      Cors: {
+        AllowOrigins: ['https://chat.example.com'],
+        AllowMethods: ['GET', 'POST'],
+        AllowHeaders: Match.arrayWith(['authorization', 'x-amz-date', 'x-amz-security-token']),
+      },
+    });
+    built.template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 900,
+      MemorySize: 2048,
+      Environment: {
+        Variables: Match.objectLike({
+          LOG_LEVEL: 'DEBUG',
+          REVIEW_PATH_PREFIXES: 'src/,docs/',
+          OAUTH_RETURN_URLS: 'http://localhost:8976/oauth/callback,https://chat.example.com/oauth/callback',
+        }),
+      },
+    });
+  });
+
+  it('registers every return URL in the workload identity', () => {
+    built.template.hasResourceProperties('AWS::BedrockAgentCore::WorkloadIdentity', {
+      Name: 'agent-staging',
+      AllowedResourceOauth2ReturnUrls: [
+        'http://localhost:8976/oauth/callback',
+        'https://chat.example.com/oauth/callback',
+      ],
+    });
+  });
+
+  it('passes the provider name, secret and retain flag to the custom resource', () => {
+    built.template.hasResourceProperties('Custom::GitHubOAuth2CredentialProvider', {
+      ProviderName: 'github-staging',
+      SecretId: 'staging/github',
+      SecretJsonKey: 'secret',
+      RetainOnDelete: 'true',
+    });
+  });
+
+  it('follows the names into IAM: this provider, this identity, this secret, this model', () => {
+    const resources = policyStatements(built.template).flatMap(resourcesOf);
+
+    expect(resources).toEqual(
+      expect.arrayContaining([
+        'arn:aws:bedrock-agentcore:ap-southeast-2:123456789012:token-vault/default/oauth2credentialprovider/github-staging',
+        'arn:aws:bedrock-agentcore:ap-southeast-2:123456789012:workload-identity-directory/default/workload-identity/agent-staging',
+        'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:staging/github-??????',
+        'arn:aws:bedrock:ap-southeast-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
+      ]),
+    );
+    expect(resources.join('\n')).not.toMatch(/github-provider|inference-profile/);
+  });
+});

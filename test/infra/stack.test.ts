@@ -1,0 +1,395 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lambdas/config';
+import { DEFAULT_MODEL_ID } from '../../lib/context';
+import { OAUTH_PROVIDER_RESOURCE_TYPE } from '../../lib/github-oauth-provider';
+import { actionsOf, policyStatements, resourcesOf, type Synthesized, synth } from './synth';
+
+const ACCOUNT = '123456789012';
+const REGION = 'ap-southeast-2';
+const CLIENT_ID = 'Ov23liTestClientId01';
+
+let built: Synthesized;
+
+beforeAll(() => {
+  // The one full synth: esbuild bundles both functions and the CloudFormation schema validation runs.
+  built = synth({ githubClientId: CLIENT_ID }, { bundle: true, validate: true });
+});
+
+const logicalIdOf = (type: string): string => {
+  const ids = Object.keys(built.template.findResources(type));
+  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
+  return ids[0] as string;
+};
+
+const chatFunction = () =>
+  Object.values(
+    built.template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('streaming chat') },
+    }),
+  )[0] as { Properties: Record<string, unknown> & { Environment: { Variables: Record<string, unknown> } } };
+
+describe('CodingAgentStack resources', () => {
+  it('contains exactly the resources of the design', () => {
+    const counts: Record<string, number> = {};
+    for (const resource of Object.values(
+      built.template.toJSON().Resources as Record<string, { Type: string }>,
+    )) {
+      counts[resource.Type] = (counts[resource.Type] ?? 0) + 1;
+    }
+
+    expect(counts).toEqual({
+      'AWS::DynamoDB::Table': 2,
+      'AWS::BedrockAgentCore::WorkloadIdentity': 1,
+      [OAUTH_PROVIDER_RESOURCE_TYPE]: 1,
+      'AWS::Lambda::Function': 3, // chat, provider handler, Provider framework
+      'AWS::Lambda::Url': 1,
+      'AWS::Logs::LogGroup': 3,
+      'AWS::IAM::Role': 3,
+      'AWS::IAM::Policy': 3,
+      'AWS::IAM::ManagedPolicy': 1,
+    });
+  });
+
+  it('makes both tables on-demand with pk/sk, TTL on expires_at, PITR and AWS-managed encryption, retained', () => {
+    const tables = built.template.findResources('AWS::DynamoDB::Table');
+
+    expect(Object.keys(tables)).toHaveLength(2);
+    for (const table of Object.values(tables)) {
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      });
+    }
+  });
+
+  it('serves the chat function through an AWS_IAM function URL in RESPONSE_STREAM mode without CORS', () => {
+    built.template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      InvokeMode: 'RESPONSE_STREAM',
+      TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ChatFunction'), 'Arn'] },
+      Cors: Match.absent(),
+    });
+  });
+
+  it('runs every function we wrote on Node 24 on ARM64', () => {
+    const ours = built.template.findResources('AWS::Lambda::Function', {
+      Properties: { Handler: 'index.handler' },
+    });
+
+    expect(Object.keys(ours)).toHaveLength(2);
+    for (const fn of Object.values(ours)) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+    }
+  });
+
+  it('gives the chat function the default timeout and memory', () => {
+    expect(chatFunction().Properties).toMatchObject({ Timeout: 300, MemorySize: 1024 });
+  });
+
+  it("sets the chat function's environment to what lambdas/config.ts accepts", () => {
+    const variables = chatFunction().Properties.Environment.Variables;
+    // Tokens (table names, the provider's Ref...) become plausible literals; AWS_REGION comes from Lambda.
+    const env = Object.fromEntries(
+      Object.entries(variables).map(([name, value]) => [
+        name,
+        typeof value === 'string' ? value : `resolved-${name}`,
+      ]),
+    );
+
+    const config = loadConfig({ ...env, AWS_REGION: REGION });
+
+    expect(variables).not.toHaveProperty('AWS_REGION');
+    expect(config).toMatchObject({
+      MODEL_ID: DEFAULT_MODEL_ID,
+      IDENTITY_PROVIDER: 'agentcore',
+      OAUTH_SCOPES: ['repo', 'read:user'],
+      OAUTH_RETURN_URLS: ['http://localhost:8976/oauth/callback'],
+      REVIEW_PATH_PREFIXES: ['agent-tasks/'],
+      LOG_LEVEL: 'INFO',
+    });
+    expect(variables).toMatchObject({
+      SESSIONS_TABLE: { Ref: expect.stringMatching(/^TablesSessions/) },
+      PLANS_TABLE: { Ref: expect.stringMatching(/^TablesPlans/) },
+      WORKLOAD_IDENTITY_NAME: { Ref: logicalIdOf('AWS::BedrockAgentCore::WorkloadIdentity') },
+      OAUTH_PROVIDER_NAME: { Ref: logicalIdOf(OAUTH_PROVIDER_RESOURCE_TYPE) },
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it("creates the workload identity with the terminal client's loopback return URL", () => {
+    built.template.hasResourceProperties('AWS::BedrockAgentCore::WorkloadIdentity', {
+      Name: 'github-coding-agent',
+      AllowedResourceOauth2ReturnUrls: ['http://localhost:8976/oauth/callback'],
+    });
+  });
+});
+
+describe('GitHub OAuth provider custom resource', () => {
+  it('passes the provider name, client id parameter and secret reference, never a secret value', () => {
+    built.template.hasResourceProperties(OAUTH_PROVIDER_RESOURCE_TYPE, {
+      ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('frameworkonEvent'), 'Arn'] },
+      ProviderName: 'github-provider',
+      ClientId: { Ref: 'GitHubClientId' },
+      SecretId: 'github-coding-agent/oauth',
+      SecretJsonKey: 'clientSecret',
+      RetainOnDelete: 'false',
+    });
+    const [resource] = Object.values(built.template.findResources(OAUTH_PROVIDER_RESOURCE_TYPE));
+    expect(Object.keys(resource?.Properties ?? {}).sort()).toEqual(
+      ['ClientId', 'ProviderName', 'RetainOnDelete', 'SecretId', 'SecretJsonKey', 'ServiceToken'].sort(),
+    );
+  });
+
+  it('takes the client id from context as the GitHubClientId parameter default', () => {
+    built.template.hasParameter('GitHubClientId', {
+      Type: 'String',
+      Default: CLIENT_ID,
+      AllowedPattern: '^[A-Za-z0-9._-]{8,64}$',
+    });
+  });
+
+  it('runs the handler from lambdas/oauth-provider with a timeout CloudFormation will not outwait', () => {
+    built.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('OAuth2 credential provider'),
+      Timeout: 120,
+    });
+  });
+});
+
+describe('outputs', () => {
+  it('exports the chat URL, the provider attributes, the workload identity and both tables', () => {
+    const provider = logicalIdOf(OAUTH_PROVIDER_RESOURCE_TYPE);
+    const outputs = built.template.toJSON().Outputs as Record<
+      string,
+      { Value: unknown; Description: string }
+    >;
+
+    expect(Object.keys(outputs).sort()).toEqual(
+      [
+        'ChatInvokePolicyArn',
+        'ChatUrl',
+        'GitHubCallbackUrl',
+        'OAuthProviderArn',
+        'PlansTableName',
+        'SessionsTableName',
+        'WorkloadIdentityName',
+      ].sort(),
+    );
+    expect(outputs.ChatUrl?.Value).toEqual({
+      'Fn::GetAtt': [logicalIdOf('AWS::Lambda::Url'), 'FunctionUrl'],
+    });
+    expect(outputs.GitHubCallbackUrl?.Value).toEqual({ 'Fn::GetAtt': [provider, 'CallbackUrl'] });
+    expect(outputs.OAuthProviderArn?.Value).toEqual({ 'Fn::GetAtt': [provider, 'ProviderArn'] });
+    expect(outputs.WorkloadIdentityName?.Value).toEqual({
+      Ref: logicalIdOf('AWS::BedrockAgentCore::WorkloadIdentity'),
+    });
+    expect(outputs.SessionsTableName?.Value).toEqual({ Ref: expect.stringMatching(/^TablesSessions/) });
+    expect(outputs.PlansTableName?.Value).toEqual({ Ref: expect.stringMatching(/^TablesPlans/) });
+  });
+
+  it('tells the operator to register the callback URL in the GitHub OAuth App', () => {
+    built.template.hasOutput('GitHubCallbackUrl', {
+      Description: Match.stringLikeRegexp('Authorization callback URL'),
+    });
+  });
+});
+
+describe('least privilege', () => {
+  const scopedPrefixes = ['bedrock:', 'bedrock-agentcore:', 'dynamodb:', 'secretsmanager:'];
+
+  it('names every resource of bedrock, bedrock-agentcore, dynamodb and secretsmanager actions (no *)', () => {
+    const scoped = policyStatements(built.template).filter((statement) =>
+      actionsOf(statement).some((action) => scopedPrefixes.some((prefix) => action.startsWith(prefix))),
+    );
+
+    expect(scoped.length).toBeGreaterThan(5);
+    for (const statement of scoped) {
+      for (const resource of resourcesOf(statement)) expect(resource).not.toContain('*');
+      for (const action of actionsOf(statement)) expect(action).not.toContain('*');
+    }
+  });
+
+  it('lets the chat function invoke only the configured profile, and its model only through that profile', () => {
+    const statements = policyStatements(built.template, 'ChatFunction');
+    const invoke = statements.filter((statement) =>
+      actionsOf(statement).some((a) => a.startsWith('bedrock:')),
+    );
+    const profileArn = `arn:aws:bedrock:${REGION}:${ACCOUNT}:inference-profile/${DEFAULT_MODEL_ID}`;
+
+    expect(invoke.map((statement) => [resourcesOf(statement), statement.Condition ?? null])).toEqual([
+      [[profileArn], null],
+      [
+        ['ap-southeast-2', 'ap-southeast-4', 'ap-southeast-6'].map(
+          (region) => `arn:aws:bedrock:${region}::foundation-model/anthropic.claude-sonnet-4-6`,
+        ),
+        { StringEquals: { 'bedrock:InferenceProfileArn': expect.anything() } },
+      ],
+    ]);
+    for (const statement of invoke) {
+      expect(actionsOf(statement).sort()).toEqual([
+        'bedrock:InvokeModel',
+        'bedrock:InvokeModelWithResponseStream',
+      ]);
+    }
+  });
+
+  it('limits the chat function to six item-level DynamoDB actions on its two tables', () => {
+    const [dynamo, ...others] = policyStatements(built.template, 'ChatFunction').filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('dynamodb:')),
+    );
+
+    expect(others).toEqual([]);
+    expect(actionsOf(dynamo as never).sort()).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(resourcesOf(dynamo as never).sort()).toEqual(
+      ['<TablesPlans', '<TablesSessions'].map((prefix) =>
+        expect.stringMatching(new RegExp(`^${prefix}\\w+\\.Arn>$`)),
+      ),
+    );
+  });
+
+  it("scopes the chat function's AgentCore calls to its workload identity, the vault and the GitHub provider", () => {
+    const agentCore = policyStatements(built.template, 'ChatFunction').filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('bedrock-agentcore:')),
+    );
+    const arn = (resource: string) => `arn:aws:bedrock-agentcore:${REGION}:${ACCOUNT}:${resource}`;
+
+    expect(agentCore.map((statement) => [actionsOf(statement).sort(), resourcesOf(statement)])).toEqual([
+      [
+        ['bedrock-agentcore:GetWorkloadAccessTokenForUserId'],
+        [
+          arn('workload-identity-directory/default'),
+          arn('workload-identity-directory/default/workload-identity/github-coding-agent'),
+        ],
+      ],
+      [
+        ['bedrock-agentcore:CompleteResourceTokenAuth', 'bedrock-agentcore:GetResourceOauth2Token'],
+        [
+          arn('workload-identity-directory/default'),
+          arn('workload-identity-directory/default/workload-identity/github-coding-agent'),
+          arn('token-vault/default'),
+          arn('token-vault/default/oauth2credentialprovider/github-provider'),
+        ],
+      ],
+    ]);
+  });
+
+  it("lets the chat function and the provider handler read only the operator's client-secret secret", () => {
+    const secretReads = policyStatements(built.template).filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
+    );
+
+    expect(secretReads).toHaveLength(2);
+    for (const statement of secretReads) {
+      expect(actionsOf(statement).sort()).toEqual([
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+      ]);
+      expect(resourcesOf(statement)).toEqual([
+        `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:github-coding-agent/oauth-??????`,
+      ]);
+    }
+  });
+
+  it('lets the provider handler manage only the GitHub provider and the default token vault', () => {
+    const agentCore = policyStatements(built.template, 'GitHubOAuthProviderHandler').filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('bedrock-agentcore:')),
+    );
+    const arn = (resource: string) => `arn:aws:bedrock-agentcore:${REGION}:${ACCOUNT}:${resource}`;
+
+    expect(agentCore.map((statement) => [actionsOf(statement).sort(), resourcesOf(statement)])).toEqual([
+      [
+        [
+          'bedrock-agentcore:CreateOauth2CredentialProvider',
+          'bedrock-agentcore:DeleteOauth2CredentialProvider',
+          'bedrock-agentcore:GetOauth2CredentialProvider',
+          'bedrock-agentcore:UpdateOauth2CredentialProvider',
+        ],
+        [arn('token-vault/default'), arn('token-vault/default/oauth2credentialprovider/github-provider')],
+      ],
+      [
+        ['bedrock-agentcore:CreateTokenVault', 'bedrock-agentcore:GetTokenVault'],
+        [arn('token-vault/default')],
+      ],
+    ]);
+  });
+
+  it('offers a managed policy that lets a caller invoke the chat URL and nothing else', () => {
+    const statements = policyStatements(built.template, 'ChatInvokePolicy');
+
+    expect(statements).toEqual([
+      expect.objectContaining({
+        Action: ['lambda:InvokeFunctionUrl', 'lambda:InvokeFunction'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ChatFunction/), 'Arn'] },
+      }),
+    ]);
+  });
+});
+
+describe('synth validation', () => {
+  it("passes aws-cdk-lib's CloudFormation schema validation without a finding", () => {
+    const report = JSON.parse(readFileSync(join(built.app.outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { violations?: unknown[] }[];
+    };
+
+    expect(report.pluginReports.flatMap((plugin) => plugin.violations ?? [])).toEqual([]);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged error or warning', () => {
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(built.stack);
+
+    expect(report.violations.map((violation) => `${violation.ruleName}: ${violation.description}`)).toEqual(
+      [],
+    );
+    expect(report.success).toBe(true);
+  });
+
+  it('acknowledges only reviewed findings, each with a reason', () => {
+    const acknowledged = built.stack.node
+      .findAll()
+      .flatMap((construct) => construct.node.metadata)
+      .filter((entry) => entry.type === 'aws:cdk:acknowledged-rules')
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
+
+    expect(acknowledged.map(([id]) => id.replace(/^Annotation::/i, '').replace(/\[.*$/, '')).sort()).toEqual([
+      'AwsSolutions-IAM4',
+      'AwsSolutions-IAM4',
+      'AwsSolutions-IAM4',
+      'AwsSolutions-IAM5',
+    ]);
+    for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(60);
+  });
+});
+
+describe('chat function bundle', () => {
+  it('ships the ESM bundle with its source map and the prompts/ folder', () => {
+    const code = chatFunction().Properties.Code as { S3Key: string };
+    const assetDir = join(built.app.outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+
+    expect(readdirSync(assetDir).sort()).toEqual(['index.mjs', 'index.mjs.map', 'prompts']);
+    expect(existsSync(join(assetDir, 'prompts', 'system.md'))).toBe(true);
+  });
+});
