@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createChatHandler } from '../../lambdas/chat/app';
 import { createAppDeps } from '../../lambdas/chat/wiring';
 import { type Config, configSchema, loadConfig } from '../../lambdas/config';
@@ -85,11 +86,17 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const closers: Array<() => Promise<void>> = [];
 
   try {
-    const dynamo = await startDynalite({ path: options.dataDir });
+    // AWS_ENDPOINT_URL_DYNAMODB (e.g. DynamoDB Local) wins over the embedded dynalite.
+    const external = env.AWS_ENDPOINT_URL_DYNAMODB;
+    const dynamo = external
+      ? externalDynamo(external, env.AWS_REGION ?? '')
+      : await startDynalite({ path: options.dataDir });
     closers.push(() => dynamo.close());
     for (const table of [env.SESSIONS_TABLE ?? '', env.PLANS_TABLE ?? '']) await ensureTable(dynamo, table);
     connections.push(
-      `DynamoDB: dynalite ${options.dataDir ? `(data in ${options.dataDir})` : '(in memory)'}`,
+      external
+        ? `DynamoDB: ${external} (AWS_ENDPOINT_URL_DYNAMODB)`
+        : `DynamoDB: dynalite ${options.dataDir ? `(data in ${options.dataDir})` : '(in memory)'}`,
     );
 
     let bedrock: BedrockStandin | undefined;
@@ -187,6 +194,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     await closeAll(closers);
     throw error;
   }
+}
+
+/** A DynamoDB the caller runs (its endpoint from AWS_ENDPOINT_URL_DYNAMODB); closing only drops the client. */
+function externalDynamo(endpoint: string, region: string): LocalDynamo {
+  // DynamoDB Local accepts any credentials; a machine without AWS credentials should still reach it.
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(new URL(endpoint).hostname);
+  const client = new DynamoDBClient({
+    endpoint,
+    region,
+    ...(loopback ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+  return { endpoint, client, close: async () => client.destroy() };
 }
 
 async function ensureTable(dynamo: LocalDynamo, tableName: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { OpenAPIBackend } from 'openapi-backend';
 import { describe, expect, it } from 'vitest';
-import { clean, OPERATIONS } from '../../scripts/openapi-subset';
+import { clean, OPERATIONS } from '../support/openapi/generate-subset';
 
 const subsetPath = new URL('../support/openapi/github-subset.json', import.meta.url);
 

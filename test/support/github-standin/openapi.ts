@@ -3,7 +3,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { OpenAPIBackend, type Request as OpenApiRequest } from 'openapi-backend';
 
-/** The subset of GitHub's OpenAPI description the stand-in checks against (see scripts/openapi-subset.ts). */
+/** The subset of GitHub's OpenAPI description the stand-in checks against (see test/support/openapi/generate-subset.ts). */
 const SUBSET_URL = new URL('../openapi/github-subset.json', import.meta.url);
 
 type Definition = ConstructorParameters<typeof OpenAPIBackend>[0]['definition'];
