@@ -35,7 +35,6 @@ export type ErrorCode =
   | 'iteration_limit'
   | 'time_limit'
   | 'token_limit'
-  | 'github_auth_failed'
   | 'plan_not_found'
   | 'plan_conflict'
   | 'plan_expired'

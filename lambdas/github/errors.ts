@@ -19,7 +19,7 @@ export function isGitHubRequestError(error: unknown): error is GitHubRequestErro
 
 /**
  * GitHub still rejected the credentials (401) after one forced re-authorization. The message names no token.
- * Tools report it as a failed tool result; `code` matches the wire protocol's `github_auth_failed`.
+ * Tools report it as a failed tool result (`ok: false`) with this message; the turn goes on.
  */
 export class GitHubAuthError extends Error {
   readonly code = 'github_auth_failed';
