@@ -45,7 +45,9 @@ export async function runPlanCommand(deps: ReviewDeps, input: PlanCommandInput):
   let planId = command.planId;
   if (planId === undefined) {
     const pending = await findPendingPlans(deps, { userId, sessionId });
-    if (pending.length === 0) return say(loadPrompt('review-command-none-pending').trim());
+    if (pending.length === 0) {
+      return say(loadPrompt('review-command-none-pending', { hours: deps.settings.planTtlHours }).trim());
+    }
     if (pending.length > 1) {
       const plans = pending
         .map((plan) => `- ${plan.planId}: ${formatRef(plan.ref)} ${plan.title}`)
