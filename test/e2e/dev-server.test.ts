@@ -16,7 +16,10 @@ afterEach(async () => {
 });
 
 /** Runs `npm run dev`'s entry point as a user would and waits for its banner. */
-async function startDev(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ url: string; banner: string[] }> {
+async function startDev(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ url: string; banner: string[] }> {
   const spawned = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], {
     env: { ...process.env, ...env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
