@@ -39,8 +39,7 @@ export async function measureHistory(sizes: number[], turns: number): Promise<Hi
     });
     const userId = userIdForArn('arn:aws:iam::000000000000:user/bench');
     const results: HistoryResult[] = [];
-    for (const size of sizes) {
-      const sessionId = `bench-${size}`;
+    const seed = async (sessionId: string, size: number) => {
       const messages: ChatMessage[] = [];
       for (let index = 0; index < size; index += 2) {
         messages.push({
@@ -55,12 +54,21 @@ export async function measureHistory(sizes: number[], turns: number): Promise<Hi
       for (let offset = 0; offset < messages.length; offset += 500) {
         await store.append(userId, sessionId, messages.slice(offset, offset + 500));
       }
-      await timeChat(server.url, { message: 'warm up', session_id: sessionId });
+    };
+    for (const size of sizes) {
+      // Each turn adds two messages: a small session gets a fresh copy per turn so it stays at its size.
+      const fresh = size < 100;
+      const sessionFor = (turn: number) => (fresh ? `bench-${size}-${turn}` : `bench-${size}`);
+      if (!fresh) await seed(sessionFor(0), size);
       const times: number[] = [];
-      for (let turn = 0; turn < turns; turn++) {
+      for (let turn = -1; turn < turns; turn++) {
+        const sessionId = sessionFor(turn);
+        if (fresh) await seed(sessionId, size);
         const timing = await timeChat(server.url, { message: 'one more question', session_id: sessionId });
-        if (timing.ok) times.push(timing.doneMs);
+        // Turn -1 warms the server up and is not counted.
+        if (timing.ok && turn >= 0) times.push(timing.doneMs);
       }
+      const sessionId = sessionFor(turns - 1);
       results.push({
         stored: size,
         turns: times.length,

@@ -8,7 +8,7 @@
  *   (c) turn latency with 10 vs 5,000 stored messages in the session
  *   (d) chat bundle size and cold import time of the built bundle
  *
- * Options: --quick (fewer samples), --skip-bundle.
+ * Options: --quick (fewer samples), --only a,b,c,d (a subset).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -21,9 +21,10 @@ const { measureConcurrency, measureRelay } = await import('./latency');
 const { table } = await import('./stats');
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, 'skip-bundle': { type: 'boolean', default: false } },
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'a,b,c,d' } },
 });
 const quick = values.quick;
+const only = new Set(values.only.split(',').map((part) => part.trim()));
 const results: Record<string, unknown> = {
   date: new Date().toISOString(),
   node: process.version,
@@ -32,42 +33,48 @@ const results: Record<string, unknown> = {
 
 console.log(`Node ${process.version}, ${results.cpus}\n`);
 
-console.log('(a) Server-added latency, zero-latency model (ms)');
-const concurrency = await measureConcurrency(quick ? [1, 50] : [1, 50, 200], quick ? 100 : 400);
-results.concurrency = concurrency;
-console.log(
-  table(
-    ['streams', 'requests', 'errors', 'first byte p50', 'p95', 'first token p50', 'p95', 'done p50', 'p95'],
-    concurrency.map((row) => [
-      row.concurrency,
-      row.requests,
-      row.errors,
-      row.firstByte.p50,
-      row.firstByte.p95,
-      row.firstToken.p50,
-      row.firstToken.p95,
-      row.done.p50,
-      row.done.p95,
-    ]),
-  ),
-);
+if (only.has('a')) {
+  console.log('(a) Server-added latency, zero-latency model (ms)');
+  const concurrency = await measureConcurrency(quick ? [1, 50] : [1, 50, 200], quick ? 100 : 400);
+  results.concurrency = concurrency;
+  console.log(
+    table(
+      ['streams', 'requests', 'errors', 'first byte p50', 'p95', 'first token p50', 'p95', 'done p50', 'p95'],
+      concurrency.map((row) => [
+        row.concurrency,
+        row.requests,
+        row.errors,
+        row.firstByte.p50,
+        row.firstByte.p95,
+        row.firstToken.p50,
+        row.firstToken.p95,
+        row.done.p50,
+        row.done.p95,
+      ]),
+    ),
+  );
+}
 
-console.log('\n(b) Per-delta relay latency: stand-in writes a delta → client reads it (ms)');
-const relay = await measureRelay(quick ? 200 : 1_000);
-results.relay = relay;
-console.log(table(['deltas', 'p50', 'p95', 'max'], [[relay.deltas, relay.p50, relay.p95, relay.max]]));
+if (only.has('b')) {
+  console.log('\n(b) Per-delta relay latency: stand-in writes a delta → client reads it (ms)');
+  const relay = await measureRelay(quick ? 200 : 1_000);
+  results.relay = relay;
+  console.log(table(['deltas', 'p50', 'p95', 'max'], [[relay.deltas, relay.p50, relay.p95, relay.max]]));
+}
 
-console.log('\n(c) Turn latency by stored session length (ms, request → done)');
-const history = await measureHistory(quick ? [10, 1_000] : [10, 5_000], quick ? 20 : 60);
-results.history = history;
-console.log(
-  table(
-    ['stored messages', 'turns', 'p50', 'p95', 'history sent to model'],
-    history.map((row) => [row.stored, row.turns, row.p50, row.p95, row.sentMessages]),
-  ),
-);
+if (only.has('c')) {
+  console.log('\n(c) Turn latency by stored session length (ms, request → done)');
+  const history = await measureHistory(quick ? [10, 1_000] : [10, 400, 5_000], quick ? 20 : 60);
+  results.history = history;
+  console.log(
+    table(
+      ['stored messages', 'turns', 'p50', 'p95', 'history sent to model'],
+      history.map((row) => [row.stored, row.turns, row.p50, row.p95, row.sentMessages]),
+    ),
+  );
+}
 
-if (!values['skip-bundle']) {
+if (only.has('d')) {
   console.log('\n(d) Chat function bundle (as `cdk synth` builds it)');
   const bundle = await measureBundle(quick ? 5 : 15);
   results.bundle = bundle;

@@ -6,6 +6,9 @@ import { aws_lambda as lambda, aws_lambda_nodejs as nodejs } from 'aws-cdk-lib';
 /** The repository root: lib/ lives one level below it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** The bundles' replacement for the SDK's default credential chain. */
+const ENV_CREDENTIALS = join(PROJECT_ROOT, 'lambdas', 'env-credentials.ts');
+
 /** Every function runs the same runtime and architecture (cdk-nag L1 wants the newest Node runtime). */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const FUNCTION_ARCHITECTURE = lambda.Architecture.ARM_64;
@@ -39,6 +42,8 @@ export function bundlingOptions(options: { copyPrompts: boolean }): nodejs.Bundl
     sourcesContent: false,
     bundleAwsSDK: true,
     externalModules: [],
+    // Lambda's credentials are always in the environment: skip the SDK's full provider chain (lambdas/env-credentials.ts).
+    esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': ENV_CREDENTIALS },
     forceDockerBundling: false,
     commandHooks: {
       beforeBundling: () => [],

@@ -30,7 +30,10 @@ export interface SessionStoreOptions {
   /** Days a session lives after its last activity (TTL attribute `expires_at`). */
   ttlDays: number;
   now?: () => number;
-  /** Messages read per Query page (default 40). */
+  /**
+   * Messages read per Query page (default 200). DynamoDB bills the data read, not the page size, so bigger pages only
+   * save round trips; at most one page's worth beyond the budget is read and dropped.
+   */
   pageSize?: number;
   /** Never read more than this many messages for one turn, whatever the budget (default 400). */
   maxMessages?: number;
@@ -60,7 +63,7 @@ export function estimateTokens(message: ChatMessage): number {
 export function createSessionStore(options: SessionStoreOptions): SessionStore {
   const { client, tableName } = options;
   const now = options.now ?? Date.now;
-  const pageSize = options.pageSize ?? 40;
+  const pageSize = options.pageSize ?? 200;
   const maxMessages = options.maxMessages ?? 400;
   const expiresAt = () => String(Math.floor(now() / 1000) + options.ttlDays * 86_400);
 
