@@ -172,7 +172,9 @@ export function buildSubset(spec: JsonObject, version: string): JsonObject {
 function main(argv: string[]): void {
   const packageDir = argv[0];
   if (!packageDir) {
-    throw new Error('Usage: tsx test/support/openapi/generate-subset.ts <path to the extracted @octokit/openapi package>');
+    throw new Error(
+      'Usage: tsx test/support/openapi/generate-subset.ts <path to the extracted @octokit/openapi package>',
+    );
   }
   const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version?: string };
   const spec = JSON.parse(
