@@ -105,16 +105,19 @@ export async function runAgentTurn(deps: AgentDeps, input: AgentTurnInput): Prom
       input.context.signal?.removeEventListener('abort', onParentAbort);
     }
 
+    // A tool use cut off at the output limit is never run: storing it without a result would make Bedrock reject
+    // every later turn of the session (and its input is truncated JSON anyway).
+    const cutOff = stopReason === 'max_tokens';
     const content: ContentBlock[] = [];
     if (text.length > 0) content.push({ text });
-    for (const use of toolUses) content.push({ toolUse: use });
+    if (!cutOff) for (const use of toolUses) content.push({ toolUse: use });
     if (content.length > 0) {
       const assistant: ChatMessage = { role: 'assistant', content };
       conversation.push(assistant);
       messages.push(assistant);
     }
 
-    if (stopReason === 'max_tokens') {
+    if (cutOff) {
       return done({
         kind: 'failed',
         code: 'token_limit',

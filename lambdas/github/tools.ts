@@ -199,6 +199,8 @@ async function guarded(
 }
 
 const requestOptions = (context: ToolContext) => ({ request: { signal: context.signal } });
+/** Creations are never resent by the retry plugin: a 5xx or a timeout may come after GitHub created the item. */
+const writeOptions = (context: ToolContext) => ({ request: { signal: context.signal, retries: 0 } });
 
 const repoNotFound = (ref: RepoRef) =>
   `Repository ${ref.owner}/${ref.repo} was not found, or your GitHub account has no access to it`;
@@ -328,7 +330,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
               title: input.title,
               ...(input.body !== undefined ? { body: input.body } : {}),
               ...(input.labels !== undefined ? { labels: input.labels } : {}),
-              ...requestOptions(context),
+              ...writeOptions(context),
             });
             return {
               ok: true,
@@ -440,7 +442,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
               base,
               ...(input.body !== undefined ? { body: input.body } : {}),
               ...(input.draft !== undefined ? { draft: input.draft } : {}),
-              ...requestOptions(context),
+              ...writeOptions(context),
             });
             return {
               ok: true,

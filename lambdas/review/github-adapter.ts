@@ -60,7 +60,8 @@ export function createReviewGitHub(access: GitHubAccess, signal?: AbortSignal): 
             body: review.body,
             event: review.event,
             comments: review.comments,
-            request: { signal },
+            // Never resent by the retry plugin: a 5xx or a timeout may come after GitHub created the review.
+            request: { signal, retries: 0 },
           }),
         );
         return { id: data.id, htmlUrl: data.html_url };

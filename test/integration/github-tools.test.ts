@@ -190,6 +190,16 @@ describe('create_github_issue', () => {
     );
   });
 
+  it('does not resend an issue after a server error, which may have created it', async () => {
+    github.inject('issues/create', { type: 'error', status: 502 });
+
+    const output = await run('create_github_issue', { repo: 'sample-dev/widgets', title: 'Only once' });
+
+    expect(output.ok).toBe(false);
+    expect(errorOf(output)).toMatch(/server error \(502 Bad Gateway\)/);
+    expect(callsTo('issues/create')).toBe(1);
+  });
+
   it('explains a 403 for a missing OAuth scope with the scopes GitHub names', async () => {
     github.inject('issues/create', {
       type: 'error',

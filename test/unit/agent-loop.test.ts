@@ -187,6 +187,26 @@ describe('runAgentTurn', () => {
     expect(result.outcome).toMatchObject({ kind: 'failed', code: 'token_limit' });
   });
 
+  it('keeps no unanswered tool use when the output limit cuts a tool call off', async () => {
+    const log: string[] = [];
+    const model = scriptedModel([
+      [
+        { type: 'text', delta: 'Creating it.' },
+        { type: 'tool_use', toolUseId: 't0', name: 'echo', input: '{"value": "a very long bo' },
+        { type: 'stop', reason: 'max_tokens' },
+      ],
+    ]);
+
+    const result = await runAgentTurn({ model, limits }, turnInput([echoTool('echo', { log })], []));
+
+    expect(result.outcome).toMatchObject({ kind: 'failed', code: 'token_limit' });
+    expect(result.messages).toEqual([
+      { role: 'user', content: [{ text: 'hello' }] },
+      { role: 'assistant', content: [{ text: 'Creating it.' }] },
+    ]);
+    expect(log).toEqual([]);
+  });
+
   it('reports time_limit without calling the model when the invocation is nearly out of time', async () => {
     const model = scriptedModel([text('never')]);
 
