@@ -5,7 +5,7 @@ import { DEFAULT_CALLBACK_PORT } from './oauth-listener';
 export interface CliOptions {
   /** The chat function URL (or the local server). */
   url: string;
-  /** The signing region; otherwise AWS_REGION or the function URL's own. */
+  /** The signing region; otherwise the function URL's own, else AWS_REGION. */
   region?: string;
   /** Print raw events, one JSON object per line, for scripts. */
   json: boolean;
@@ -30,7 +30,7 @@ without one, starts an interactive prompt (type "exit" or press Ctrl-D to leave)
 
 Options:
   --url <url>            chat endpoint (default ${DEFAULT_URL}); a Lambda function URL is signed with SigV4
-  --region <region>      signing region (default: AWS_REGION, else the one in the function URL)
+  --region <region>      signing region (default: the one in the function URL, else AWS_REGION)
   --json                 print raw events, one JSON object per line
   --no-browser           print the GitHub authorization link without opening a browser
   --callback-port <n>    loopback port for the authorization redirect (default ${DEFAULT_CALLBACK_PORT})

@@ -167,7 +167,7 @@ export function createChatClient(options: ChatClientOptions, deps: ChatClientDep
           outcome.consent = event;
           // Listen before showing the link, so a fast browser never finds the port closed.
           const listen = event.user_code === undefined && !outcome.listener;
-          if (listen) outcome.listener = await startListener(event.state);
+          if (listen) outcome.listener = await startListener(event);
           await announce(event, previous);
           if (listen && outcome.listener) {
             renderer.notice(
@@ -194,9 +194,13 @@ export function createChatClient(options: ChatClientOptions, deps: ChatClientDep
     return outcome;
   };
 
-  const startListener = async (state: string): Promise<LoopbackListener> => {
+  const startListener = async (consent: ConsentEvent): Promise<LoopbackListener> => {
     try {
-      return await deps.startListener({ expectedState: state, port: options.callbackPort });
+      return await deps.startListener({
+        expectedStateHash: consent.state_hash,
+        expectedSessionUri: consent.session_uri,
+        port: options.callbackPort,
+      });
     } catch (error) {
       throw new ChatClientError(
         `Cannot listen for the GitHub authorization on port ${options.callbackPort}: ${messageOf(error)}. Free the port, or use --callback-port with another port registered as a return URL.`,
@@ -207,12 +211,23 @@ export function createChatClient(options: ChatClientOptions, deps: ChatClientDep
 
   const completeBrowserConsent = async (listener: LoopbackListener, signal: AbortSignal): Promise<void> => {
     let sessionUri: string;
+    let state: string;
     try {
-      ({ sessionUri } = await within(listener.redirect, signal, consentTimeoutMs, 'the browser to return'));
+      ({ sessionUri, state } = await within(
+        listener.redirect,
+        signal,
+        consentTimeoutMs,
+        'the browser to return',
+      ));
     } finally {
       await listener.close();
     }
-    const response = await post('/oauth/complete', { session_uri: sessionUri }, 'application/json', signal);
+    const response = await post(
+      '/oauth/complete',
+      { session_uri: sessionUri, state },
+      'application/json',
+      signal,
+    );
     if (!response.ok)
       throw await httpError(response, 'Completing the GitHub authorization', deps.signer !== undefined);
     renderer.notice('GitHub connected. Sending your message again…');

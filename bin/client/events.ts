@@ -13,7 +13,7 @@ const chatEventSchema = z.discriminatedUnion('type', [
     type: z.literal('oauth_url'),
     url: z.string(),
     session_uri: z.string(),
-    state: z.string(),
+    state_hash: z.string(),
     user_code: z.string().optional(),
   }),
   z.object({ type: z.literal('plan'), plan_id: z.string(), plan: z.unknown(), markdown: z.string() }),

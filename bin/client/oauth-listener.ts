@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { matchesStateHash } from '../../lambdas/identity/consent-state';
 
 /** Where AgentCore sends the browser after consent, registered in the workload identity's return URLs. */
 export const DEFAULT_CALLBACK_PORT = 8976;
@@ -11,16 +11,18 @@ export interface LoopbackListener {
   /** `http://localhost:<port>/oauth/callback`. */
   returnUrl: string;
   port: number;
-  /** Resolves with AgentCore's session URI once a redirect carrying the expected state arrives. */
-  redirect: Promise<{ sessionUri: string }>;
+  /** Resolves with AgentCore's session URI and the state once a redirect carrying the expected state arrives. */
+  redirect: Promise<{ sessionUri: string; state: string }>;
   /** Stops listening; a pending `redirect` rejects. Safe to call twice. */
   close(): Promise<void>;
 }
 
 /** Options for {@link startLoopbackListener}. */
 export interface LoopbackListenerOptions {
-  /** The `state` of the `oauth_url` event (the customState the server gave AgentCore). */
-  expectedState: string;
+  /** The `state_hash` of the `oauth_url` event: the SHA-256 of the customState the server gave AgentCore. */
+  expectedStateHash: string;
+  /** The `session_uri` of the `oauth_url` event: a redirect for another consent is refused. */
+  expectedSessionUri?: string;
   /** 0 picks a free port (tests). */
   port?: number;
   path?: string;
@@ -30,8 +32,10 @@ export interface LoopbackListenerOptions {
  * Listens on the loopback interface for the browser's return from AgentCore:
  * `GET /oauth/callback?session_id=<sessionUri>&state=<customState>`.
  *
- * Only a redirect whose state equals the expected one is accepted (compared in constant time); anything else gets a
- * 400 page and the listener keeps waiting, so a forged or stale link cannot complete someone else's consent here.
+ * Only a redirect whose state hashes to the expected hash (compared in constant time), for the expected session, is
+ * accepted; anything else gets a 400 page and the listener keeps waiting, so a forged or stale link cannot complete
+ * a consent here. The state itself is secret until the browser brings it: the client then proves the redirect
+ * reached it by sending the state to `/oauth/complete`.
  * The state is read from `state` and, failing that, `custom_state`, since AgentCore's documentation describes the
  * customState coming back "to the callback URL" without naming the query parameter.
  * Binds 127.0.0.1 and, when available, ::1, because browsers may resolve `localhost` to either; never a public
@@ -39,11 +43,10 @@ export interface LoopbackListenerOptions {
  */
 export async function startLoopbackListener(options: LoopbackListenerOptions): Promise<LoopbackListener> {
   const path = options.path ?? CALLBACK_PATH;
-  const expected = Buffer.from(options.expectedState, 'utf8');
   let settle:
-    | { resolve: (value: { sessionUri: string }) => void; reject: (error: Error) => void }
+    | { resolve: (value: { sessionUri: string; state: string }) => void; reject: (error: Error) => void }
     | undefined;
-  const redirect = new Promise<{ sessionUri: string }>((resolve, reject) => {
+  const redirect = new Promise<{ sessionUri: string; state: string }>((resolve, reject) => {
     settle = { resolve, reject };
   });
   // The caller may close before awaiting; keep that rejection from being reported as unhandled.
@@ -62,7 +65,14 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
     }
     const state = url.searchParams.get('state') ?? url.searchParams.get('custom_state') ?? '';
     const sessionUri = url.searchParams.get('session_id') ?? '';
-    if (!sameState(Buffer.from(state, 'utf8'), expected) || sessionUri === '') {
+    const otherSession =
+      options.expectedSessionUri !== undefined && sessionUri !== options.expectedSessionUri;
+    if (
+      state === '' ||
+      !matchesStateHash(state, options.expectedStateHash) ||
+      sessionUri === '' ||
+      otherSession
+    ) {
       page(
         res,
         400,
@@ -73,7 +83,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
     }
     done = true;
     page(res, 200, 'GitHub connected', 'You can close this tab and return to the terminal.');
-    settle?.resolve({ sessionUri });
+    settle?.resolve({ sessionUri, state });
   };
 
   const servers: Server[] = [];
@@ -111,10 +121,6 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
       return closed;
     },
   };
-}
-
-function sameState(actual: Buffer, expected: Buffer): boolean {
-  return actual.length === expected.length && expected.length > 0 && timingSafeEqual(actual, expected);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

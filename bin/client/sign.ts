@@ -74,11 +74,14 @@ export function regionFromFunctionUrl(url: string): string | undefined {
   return /\.lambda-url\.([a-z0-9-]+)\.on\.aws$/.exec(new URL(url).hostname)?.[1];
 }
 
-/** The signing region: the flag, then AWS_REGION / AWS_DEFAULT_REGION, then the function URL's own. */
+/**
+ * The signing region: the flag, then the function URL's own (a function URL only accepts signatures for its region),
+ * then AWS_REGION / AWS_DEFAULT_REGION (a custom domain in front of the function names none).
+ */
 export function resolveRegion(
   url: string,
   flag: string | undefined,
   env: Record<string, string | undefined>,
 ): string | undefined {
-  return flag || env.AWS_REGION || env.AWS_DEFAULT_REGION || regionFromFunctionUrl(url);
+  return flag || regionFromFunctionUrl(url) || env.AWS_REGION || env.AWS_DEFAULT_REGION;
 }

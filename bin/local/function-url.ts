@@ -79,7 +79,13 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
       if (!stream.writableFinished) stream.destroy();
     });
     const context = createLocalContext(functionName, timeoutMs);
-    const timer = setTimeout(() => stream.destroy(new Error('Task timed out')), timeoutMs);
+    // Writes after the client left or the timeout are dropped, as in Lambda; they must not crash the server.
+    stream.on('error', () => undefined);
+    // At the function timeout Lambda cuts the stream off: no `done`, which clients must treat as a failure.
+    const timer = setTimeout(() => {
+      stream.destroy();
+      res.destroy();
+    }, timeoutMs);
     try {
       await options.handler(event, stream as unknown as awslambda.HttpResponseStream, context);
       if (!stream.writableEnded) stream.end();

@@ -7,7 +7,8 @@ export type ChatEvent =
   | { type: 'token'; content: string }
   | { type: 'tool_use'; tool_name: string; tool_input: unknown }
   | { type: 'tool_result'; tool_name: string; ok: boolean; summary: string }
-  | { type: 'oauth_url'; url: string; session_uri: string; state: string; user_code?: string }
+  /** `state_hash`: SHA-256 (base64url) of the consent's secret customState; the redirect must carry the state. */
+  | { type: 'oauth_url'; url: string; session_uri: string; state_hash: string; user_code?: string }
   | { type: 'plan'; plan_id: string; plan: unknown; markdown: string }
   | {
       type: 'status';
@@ -42,7 +43,10 @@ export type ErrorCode =
   | 'storage_error'
   /** The PR's head moved since the plan was made: nothing was posted; re-plan. */
   | 'plan_stale'
-  /** A review run failed (invalid model output, GitHub refused it, ...): nothing was posted. */
+  /**
+   * A review run failed (invalid model output, GitHub refused it, ...): nothing was posted, unless the message says
+   * the review may have been (a failed post that could not be checked on the PR).
+   */
   | 'review_failed'
   /** The user's input could not be understood (e.g. not a pull request reference). */
   | 'invalid_input'

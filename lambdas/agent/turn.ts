@@ -1,5 +1,7 @@
+import { consentStateHash } from '../identity/consent-state';
 import type { Logger } from '../log';
 import { loadPrompt } from '../prompts';
+import type { ConsentBindings } from '../sessions/consents';
 import type { SessionStore } from '../sessions/messages';
 import type { Emit } from './events';
 import { type AgentLimits, runAgentTurn } from './loop';
@@ -36,6 +38,8 @@ export interface PlanCommands {
 export interface ChatTurnDeps {
   model: ModelPort;
   sessions: SessionStore;
+  /** Where a started browser consent is bound to its user and secret state (checked by /oauth/complete). */
+  consents: Pick<ConsentBindings, 'remember'>;
   limits: AgentLimits & { historyTokenBudget: number };
   /** The system prompt, rendered once at cold start. */
   systemPrompt: string;
@@ -162,13 +166,26 @@ async function runCommand(
 
 /**
  * Streams the consent link. The turn is not saved (the client re-sends the message after consenting) but the session
- * is, so the re-sent message can continue it.
+ * is, so the re-sent message can continue it. A browser consent is first bound to this user and its secret state.
  */
 async function askForConsent(
   deps: ChatTurnDeps,
   scope: TurnScope,
   consent: ConsentRequiredError,
 ): Promise<void> {
+  try {
+    if (consent.userCode === undefined) {
+      await deps.consents.remember(scope.userId, consent.sessionUri, consent.state);
+    }
+  } catch (error) {
+    deps.logger.error('Saving the consent binding failed', { error: describe(error) });
+    scope.emit({
+      type: 'error',
+      code: 'storage_error',
+      message: 'The GitHub authorization could not be started; try again.',
+    });
+    return;
+  }
   await deps.sessions.append(scope.userId, scope.sessionId, []).catch((error: unknown) => {
     deps.logger.error('Saving the session failed', { sessionId: scope.sessionId, error: describe(error) });
   });
@@ -176,7 +193,7 @@ async function askForConsent(
     type: 'oauth_url',
     url: consent.authorizationUrl,
     session_uri: consent.sessionUri,
-    state: consent.state,
+    state_hash: consentStateHash(consent.state),
     ...(consent.userCode === undefined ? {} : { user_code: consent.userCode }),
   });
   scope.emit({ type: 'token', content: loadPrompt('consent-needed').trim() });

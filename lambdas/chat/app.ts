@@ -3,6 +3,7 @@ import type { Context, LambdaFunctionURLEventWithIAMAuthorizer, StreamifyHandler
 import { type ChatTurnDeps, runChatTurn } from '../agent/turn';
 import { ConsentForbiddenError, type GitHubTokenPort, IdentityError } from '../identity';
 import type { Logger } from '../log';
+import type { ConsentBindings } from '../sessions/consents';
 import { callerFromEvent } from './identity';
 import {
   type ChatRequest,
@@ -17,6 +18,7 @@ import { createSseWriter, SSE_HEADERS } from './sse';
 export interface ChatAppDeps {
   turn: ChatTurnDeps;
   tokenPort: Pick<GitHubTokenPort, 'completeConsent'>;
+  consents: Pick<ConsentBindings, 'verify' | 'forget'>;
   logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
   /** Idle time before a `: ping` comment (default 15 s). */
   heartbeatMs?: number;
@@ -57,8 +59,14 @@ export function createChatHandler(deps: ChatAppDeps): StreamifyHandler<Event, vo
         );
       }
       if (path === '/oauth/complete') {
-        const { session_uri: sessionUri } = parseJsonBody(event, oauthCompleteSchema);
+        const { session_uri: sessionUri, state } = parseJsonBody(event, oauthCompleteSchema);
+        // Only the user who started the consent, holding the state its browser brought back, may finish it.
+        if (!(await deps.consents.verify(caller.userId, sessionUri, state)))
+          throw new ConsentForbiddenError();
         await deps.tokenPort.completeConsent(caller.userId, sessionUri);
+        await deps.consents.forget(caller.userId, sessionUri).catch((error: unknown) => {
+          deps.logger.warn('Could not delete a used consent binding', { error: describeError(error) });
+        });
         return await sendJson(responseStream, 200, { status: 'completed' });
       }
       const request = parseJsonBody(event, chatRequestSchema);

@@ -30,6 +30,8 @@ export type ChatRequest = z.infer<typeof chatRequestSchema>;
 /** `POST /oauth/complete`: finish the GitHub consent the same user started. */
 export const oauthCompleteSchema = z.strictObject({
   session_uri: z.string().min(1).max(2048),
+  /** The `state` the browser's redirect brought back (its hash was in the `oauth_url` event). */
+  state: z.string().min(1).max(512),
 });
 
 /** A request refused before any stream starts: becomes a JSON `{error, type, timestamp}` response. */

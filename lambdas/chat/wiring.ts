@@ -22,6 +22,7 @@ import { parsePlanCommand, runPlanCommand } from '../review/commands';
 import { createReviewGitHub, describeReviewGitHubError } from '../review/github-adapter';
 import type { ReviewDeps } from '../review/ports';
 import { createPlanReviewTool } from '../review/tool';
+import { createConsentBindings } from '../sessions/consents';
 import { createSessionStore } from '../sessions/messages';
 import { createPlanStore } from '../sessions/plans';
 import type { ChatAppDeps } from './app';
@@ -73,6 +74,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     tableName: config.SESSIONS_TABLE,
     ttlDays: config.SESSION_TTL_DAYS,
   });
+  const consents = createConsentBindings({ client: dynamo, tableName: config.SESSIONS_TABLE });
   const now = overrides.now ?? (() => new Date());
   const currentTime = createCurrentTimeTool(now);
   const reviewScope =
@@ -131,6 +133,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
   const turn: ChatTurnDeps = {
     model,
     sessions,
+    consents,
     limits: {
       maxIterations: config.MAX_TOOL_ITERATIONS,
       maxOutputTokens: config.MAX_OUTPUT_TOKENS,
@@ -147,6 +150,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
   return {
     turn,
     tokenPort,
+    consents,
     logger,
     heartbeatMs: overrides.heartbeatMs,
   };

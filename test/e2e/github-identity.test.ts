@@ -83,7 +83,7 @@ describe('consent on first use', () => {
     const consent = firstOfType(reply.events, 'oauth_url');
     expect(consent?.url).toMatch(/\/consent\?request_uri=/);
     expect(consent?.session_uri).toMatch(/^urn:ietf:params:oauth:request_uri:/);
-    expect(consent?.state).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(consent?.state_hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(reply.events.at(-1)).toEqual({ type: 'done' });
     expect(eventsOfType(reply.events, 'tool_result')).toEqual([]);
     expect(github.requests).toEqual([]);
@@ -93,12 +93,12 @@ describe('consent on first use', () => {
     const { server, agentcore } = await start();
     const first = await chat(server.url, { message: 'list my repos' }, { user: ALICE });
     const consent = firstOfType(first.events, 'oauth_url');
-    agentcore.simulateConsent(consent?.session_uri ?? '');
+    const state = stateOf(agentcore.simulateConsent(consent?.session_uri ?? ''));
 
     const done = await exchange(
       server.url,
       '/oauth/complete',
-      { session_uri: consent?.session_uri },
+      { session_uri: consent?.session_uri, state },
       { user: ALICE },
     );
 
@@ -157,17 +157,23 @@ describe('consent on first use', () => {
   });
 });
 
+/** The `state` AgentCore's redirect carries back to the return URL. */
+function stateOf(redirectUrl: string): string {
+  return new URL(redirectUrl).searchParams.get('state') ?? '';
+}
+
 describe('consent binding', () => {
   it("another user completing A's consent gets 403 consent_forbidden and no GitHub token", async () => {
     const { server, agentcore } = await start();
     const first = await chat(server.url, { message: 'list my repos' }, { user: ALICE });
     const consent = firstOfType(first.events, 'oauth_url');
-    agentcore.simulateConsent(consent?.session_uri ?? '');
+    // Even holding the state the browser brought back, B is not the user who started this consent.
+    const state = stateOf(agentcore.simulateConsent(consent?.session_uri ?? ''));
 
     const stolen = await exchange(
       server.url,
       '/oauth/complete',
-      { session_uri: consent?.session_uri },
+      { session_uri: consent?.session_uri, state },
       { user: BOB },
     );
 
@@ -181,13 +187,18 @@ describe('consent binding', () => {
     const { server, agentcore } = await start();
     const first = await chat(server.url, { message: 'list my repos' }, { user: ALICE });
     const consent = firstOfType(first.events, 'oauth_url');
-    agentcore.simulateConsent(consent?.session_uri ?? '');
-    await exchange(server.url, '/oauth/complete', { session_uri: consent?.session_uri }, { user: BOB });
+    const state = stateOf(agentcore.simulateConsent(consent?.session_uri ?? ''));
+    await exchange(
+      server.url,
+      '/oauth/complete',
+      { session_uri: consent?.session_uri, state },
+      { user: BOB },
+    );
 
     const own = await exchange(
       server.url,
       '/oauth/complete',
-      { session_uri: consent?.session_uri },
+      { session_uri: consent?.session_uri, state },
       { user: ALICE },
     );
     const next = await chat(
@@ -199,6 +210,28 @@ describe('consent binding', () => {
     expect(own.status).toBe(200);
     expect(firstOfType(next.events, 'tool_result')?.ok).toBe(true);
     expect(textOf(next.events)).toContain('sample-dev/widgets');
+  });
+
+  it("a consent link approved in someone else's browser cannot be completed by the user who sent it", async () => {
+    // A starts a consent and sends the link to a victim, who approves it: the redirect (and its state) reaches the
+    // victim's machine, not A's. A knows the session URI and the state's hash, never the state.
+    const { server, agentcore } = await start();
+    const first = await chat(server.url, { message: 'list my repos' }, { user: ALICE });
+    const consent = firstOfType(first.events, 'oauth_url');
+    agentcore.simulateConsent(consent?.session_uri ?? '');
+
+    const withoutState = await exchange(
+      server.url,
+      '/oauth/complete',
+      { session_uri: consent?.session_uri, state: consent?.state_hash },
+      { user: ALICE },
+    );
+
+    expect(withoutState.status).toBe(403);
+    expect(agentcore.tokenFor(localUserId(ALICE))).toBeUndefined();
+    expect(agentcore.requests.some((request) => request.operation === 'CompleteResourceTokenAuth')).toBe(
+      false,
+    );
   });
 
   it("B's own GitHub call asks B for a separate consent instead of using A's token", async () => {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from '../../bin/client/main';
 import type { ChatEvent } from '../../lambdas/agent/events';
 import { createAgentCoreTokenPort } from '../../lambdas/identity/agentcore';
+import { consentStateHash } from '../../lambdas/identity/consent-state';
 import { ConsentForbiddenError, type GitHubTokenPort } from '../../lambdas/identity/port';
 import { type AgentCoreStandin, startAgentCoreStandin } from '../support/agentcore-standin';
 
@@ -248,7 +249,7 @@ describe('terminal client against a local SSE server', () => {
           type: 'oauth_url',
           url: 'https://github.com/login/device',
           session_uri: 'device:abc',
-          state: 's',
+          state_hash: 's',
           user_code: 'ABCD-1234',
         });
         send({ type: 'done' });
@@ -307,7 +308,7 @@ describe('terminal client consent round trip (AgentCore adapter + stand-in behin
           type: 'oauth_url',
           url: token.authorizationUrl,
           session_uri: token.sessionUri,
-          state: token.state,
+          state_hash: consentStateHash(token.state),
         });
         send({ type: 'token', content: 'Please authorize GitHub access, then I will continue.' });
         send({ type: 'done' });
@@ -348,7 +349,11 @@ describe('terminal client consent round trip (AgentCore adapter + stand-in behin
     const agentCoreComplete = standin.requests.find((r) => r.operation === 'CompleteResourceTokenAuth');
     expect(run.code).toBe(0);
     expect(seen).toEqual({ forgedStatus: 400, landedStatus: 200 });
-    expect(complete?.body).toEqual({ session_uri: agentCoreComplete?.body.sessionUri });
+    // The client proves it received the redirect: the state itself, never sent to it by the server, comes back.
+    expect(complete?.body).toEqual({
+      session_uri: agentCoreComplete?.body.sessionUri,
+      state: standin.requests.find((r) => r.operation === 'GetResourceOauth2Token')?.body.customState,
+    });
     expect(agentCoreComplete?.body.userIdentifier).toEqual({ userId: 'alice' });
     // A chosen callback port is named, so the server sends the browser back to this listener.
     const return_url = `http://localhost:${callbackPort}/oauth/callback`;
@@ -376,7 +381,12 @@ describe('terminal client consent round trip (AgentCore adapter + stand-in behin
     const callbackPort = await freePort();
     const server = await startChatServer(
       (_body, send) => {
-        send({ type: 'oauth_url', url: 'http://127.0.0.1:1/consent', session_uri: 'urn:x', state: 'st' });
+        send({
+          type: 'oauth_url',
+          url: 'http://127.0.0.1:1/consent',
+          session_uri: 'urn:x',
+          state_hash: consentStateHash('st'),
+        });
         send({ type: 'done' });
       },
       {

@@ -73,7 +73,14 @@ export async function completeConsent(server: E2eServer, user: string, events: C
   if (redirect.searchParams.get('session_id') !== consent.session_uri) {
     throw new Error(`The consent redirect does not carry the session: ${redirect.href}`);
   }
-  const done = await exchange(server.url, '/oauth/complete', { session_uri: consent.session_uri }, { user });
+  // The state comes back only with the browser's redirect; the event carries its hash.
+  const state = redirect.searchParams.get('state') ?? '';
+  const done = await exchange(
+    server.url,
+    '/oauth/complete',
+    { session_uri: consent.session_uri, state },
+    { user },
+  );
   if (done.status !== 200) throw new Error(`POST /oauth/complete answered ${done.status}: ${done.text}`);
 }
 

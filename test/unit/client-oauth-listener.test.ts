@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LoopbackListener, startLoopbackListener } from '../../bin/client/oauth-listener';
+import { consentStateHash } from '../../lambdas/identity/consent-state';
 
 const STATE = 'u2Nf3lq0xYtQ7kS9mVbJc1Hh8ZrPaEoW5dGiTn4yXs0';
 const SESSION = 'urn:ietf:params:oauth:request_uri:abc123';
@@ -12,7 +13,11 @@ afterEach(async () => {
 });
 
 async function start(): Promise<LoopbackListener> {
-  listener = await startLoopbackListener({ expectedState: STATE, port: 0 });
+  listener = await startLoopbackListener({
+    expectedStateHash: consentStateHash(STATE),
+    expectedSessionUri: SESSION,
+    port: 0,
+  });
   return listener;
 }
 
@@ -35,7 +40,7 @@ describe('loopback OAuth listener', () => {
     const response = await callback(running, { session_id: SESSION, state: STATE });
 
     expect(response.status).toBe(200);
-    await expect(running.redirect).resolves.toEqual({ sessionUri: SESSION });
+    await expect(running.redirect).resolves.toEqual({ sessionUri: SESSION, state: STATE });
   });
 
   it('rejects a wrong state with a 400 page and keeps waiting for the right one', async () => {
@@ -54,7 +59,7 @@ describe('loopback OAuth listener', () => {
     expect(settled).toBe(false);
 
     await callback(running, { session_id: SESSION, state: STATE });
-    await expect(running.redirect).resolves.toEqual({ sessionUri: SESSION });
+    await expect(running.redirect).resolves.toEqual({ sessionUri: SESSION, state: STATE });
   });
 
   it('rejects a redirect without a state', async () => {
