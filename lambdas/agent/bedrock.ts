@@ -137,7 +137,7 @@ async function* streamOnce(
           type: 'tool_use',
           toolUseId: block.toolUseId,
           name: block.name,
-          input: parseToolInput(block.json),
+          ...parseToolInput(block.json),
         };
       }
     } else if (event.messageStop) {
@@ -187,13 +187,18 @@ function toBedrockMessage(message: ChatMessage): BedrockMessage {
   };
 }
 
-/** A model may stream an empty input for a tool without parameters; anything unparsable stays a string for the tool's own validation to reject. */
-function parseToolInput(json: string): unknown {
-  if (json.trim() === '') return {};
+/**
+ * A model may stream an empty input for a tool without parameters. Unparsable input is replaced by `{}` (Bedrock wants
+ * an object in the stored tool use) and reported, so the loop answers with an error instead of running the tool.
+ */
+function parseToolInput(json: string): { input: unknown; inputError?: string } {
+  if (json.trim() === '') return { input: {} };
   try {
-    return JSON.parse(json);
-  } catch {
-    return json;
+    const input: unknown = JSON.parse(json);
+    if (typeof input === 'object' && input !== null && !Array.isArray(input)) return { input };
+    return { input: {}, inputError: 'the tool input must be a JSON object' };
+  } catch (error) {
+    return { input: {}, inputError: `the tool input was not valid JSON (${(error as Error).message})` };
   }
 }
 

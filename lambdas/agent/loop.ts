@@ -1,4 +1,5 @@
 import type { Logger } from '../log';
+import { loadPrompt } from '../prompts';
 import type { Emit, ErrorCode } from './events';
 import { type ChatMessage, type ContentBlock, ModelError, type ModelPort } from './model';
 import { ConsentRequiredError, type Tool, type ToolContext, type ToolOutput } from './tool';
@@ -64,16 +65,18 @@ export async function runAgentTurn(deps: AgentDeps, input: AgentTurnInput): Prom
   const messages: ChatMessage[] = [input.userMessage];
   const done = (outcome: TurnOutcome): AgentTurnResult => ({ messages, outcome });
 
-  for (let iteration = 0; iteration < limits.maxIterations; iteration++) {
-    const budgetMs = input.remainingMs() - limits.reserveMs;
-    if (budgetMs <= 0) return done(timeLimit());
+  // One deadline for the whole turn: model calls and tools (GitHub waits, the review planner) all stop in time to save
+  // the turn and end the stream.
+  const budget = AbortSignal.timeout(Math.max(1, input.remainingMs() - limits.reserveMs));
+  const signal = input.context.signal ? AbortSignal.any([input.context.signal, budget]) : budget;
+  const toolContext: ToolContext = { ...input.context, emit, signal };
+  const guard: UntrustedGuard = { readUntrusted: false };
 
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new Error('time budget exhausted')), budgetMs);
-    const onParentAbort = () => abort.abort(input.context.signal?.reason);
-    input.context.signal?.addEventListener('abort', onParentAbort, { once: true });
+  for (let iteration = 0; iteration < limits.maxIterations; iteration++) {
+    if (budget.aborted || input.remainingMs() - limits.reserveMs <= 0) return done(timeLimit());
+
     let text = '';
-    const toolUses: Array<{ toolUseId: string; name: string; input: unknown }> = [];
+    const toolUses: ToolUse[] = [];
     let stopReason = 'other';
     try {
       for await (const event of model.stream({
@@ -81,28 +84,30 @@ export async function runAgentTurn(deps: AgentDeps, input: AgentTurnInput): Prom
         messages: conversation,
         tools: toolSpecs,
         maxTokens: limits.maxOutputTokens,
-        signal: abort.signal,
+        signal,
       })) {
         if (event.type === 'text') {
           text += event.delta;
           emit({ type: 'token', content: event.delta });
         } else if (event.type === 'tool_use') {
-          toolUses.push({ toolUseId: event.toolUseId, name: event.name, input: event.input });
+          toolUses.push({
+            toolUseId: event.toolUseId,
+            name: event.name,
+            input: event.input,
+            ...(event.inputError === undefined ? {} : { inputError: event.inputError }),
+          });
         } else {
           stopReason = event.reason;
         }
       }
     } catch (error) {
-      if (abort.signal.aborted && !input.context.signal?.aborted) return done(timeLimit());
+      if (budget.aborted && !input.context.signal?.aborted) return done(timeLimit());
       if (error instanceof ModelError) {
         logger?.warn('Model call failed', { code: error.code, iteration });
         return done({ kind: 'failed', code: error.code, message: error.message });
       }
       logger?.error('Model call failed unexpectedly', { error: describe(error), iteration });
       return done({ kind: 'failed', code: 'model_error', message: 'The model call failed unexpectedly.' });
-    } finally {
-      clearTimeout(timer);
-      input.context.signal?.removeEventListener('abort', onParentAbort);
     }
 
     // A tool use cut off at the output limit is never run: storing it without a result would make Bedrock reject
@@ -110,7 +115,11 @@ export async function runAgentTurn(deps: AgentDeps, input: AgentTurnInput): Prom
     const cutOff = stopReason === 'max_tokens';
     const content: ContentBlock[] = [];
     if (text.length > 0) content.push({ text });
-    if (!cutOff) for (const use of toolUses) content.push({ toolUse: use });
+    if (!cutOff) {
+      for (const use of toolUses) {
+        content.push({ toolUse: { toolUseId: use.toolUseId, name: use.name, input: use.input } });
+      }
+    }
     if (content.length > 0) {
       const assistant: ChatMessage = { role: 'assistant', content };
       conversation.push(assistant);
@@ -128,7 +137,7 @@ export async function runAgentTurn(deps: AgentDeps, input: AgentTurnInput): Prom
 
     let results: ContentBlock[];
     try {
-      results = await runTools(toolUses, toolsByName, { ...input.context, emit }, logger);
+      results = await runTools(toolUses, toolsByName, toolContext, guard, logger);
     } catch (error) {
       if (error instanceof ConsentRequiredError) {
         // The assistant's tool request stays unanswered: drop it so the stored session never holds a lone toolUse.
@@ -157,19 +166,29 @@ function timeLimit(): TurnOutcome {
   };
 }
 
-type ToolUse = { toolUseId: string; name: string; input: unknown };
+type ToolUse = { toolUseId: string; name: string; input: unknown; inputError?: string };
+
+/**
+ * Whether this turn has fed the model text written by other people. From then on, tools that act on the user's
+ * behalf are withheld until the user confirms in a new message: an instruction hidden in an issue or a diff cannot
+ * make the agent open issues or pull requests.
+ */
+interface UntrustedGuard {
+  readUntrusted: boolean;
+}
 
 /** Runs the tool uses in order; consecutive read-only tools run concurrently. ConsentRequiredError propagates. */
 async function runTools(
   uses: ToolUse[],
   tools: Map<string, Tool>,
   context: ToolContext,
+  guard: UntrustedGuard,
   logger: AgentDeps['logger'],
 ): Promise<ContentBlock[]> {
   const results: ContentBlock[] = [];
   let batch: ToolUse[] = [];
   const flush = async () => {
-    const outputs = await Promise.all(batch.map((use) => runTool(use, tools, context, logger)));
+    const outputs = await Promise.all(batch.map((use) => runTool(use, tools, context, guard, logger)));
     results.push(...outputs);
     batch = [];
   };
@@ -190,42 +209,13 @@ async function runTool(
   use: ToolUse,
   tools: Map<string, Tool>,
   context: ToolContext,
+  guard: UntrustedGuard,
   logger: AgentDeps['logger'],
 ): Promise<ContentBlock> {
   context.emit({ type: 'tool_use', tool_name: use.name, tool_input: use.input });
   const tool = tools.get(use.name);
-  let output: ToolOutput;
-  if (!tool) {
-    output = {
-      ok: false,
-      summary: `unknown tool ${use.name}`,
-      content: { error: `There is no tool named ${use.name}.` },
-    };
-  } else {
-    const parsed = tool.input.safeParse(use.input);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map(
-        (issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`,
-      );
-      output = {
-        ok: false,
-        summary: 'invalid input',
-        content: { error: `Invalid input for ${use.name}: ${problems.join('; ')}` },
-      };
-    } else {
-      try {
-        output = await tool.run(parsed.data, context);
-      } catch (error) {
-        if (error instanceof ConsentRequiredError) throw error;
-        logger?.error('Tool failed', { tool: use.name, error: describe(error) });
-        output = {
-          ok: false,
-          summary: 'failed',
-          content: { error: `${use.name} failed: ${describe(error)}` },
-        };
-      }
-    }
-  }
+  const output = await execute(use, tool, context, guard, logger);
+  if (tool?.untrustedOutput && output.ok) guard.readUntrusted = true;
   context.emit({ type: 'tool_result', tool_name: use.name, ok: output.ok, summary: output.summary });
   return {
     toolResult: {
@@ -234,6 +224,37 @@ async function runTool(
       content: [toResultContent(output.content)],
     },
   };
+}
+
+/** Validates and runs one tool use; every refusal or failure becomes a failed result the model can act on. */
+async function execute(
+  use: ToolUse,
+  tool: Tool | undefined,
+  context: ToolContext,
+  guard: UntrustedGuard,
+  logger: AgentDeps['logger'],
+): Promise<ToolOutput> {
+  const refuse = (summary: string, error: string): ToolOutput => ({ ok: false, summary, content: { error } });
+  if (!tool) return refuse(`unknown tool ${use.name}`, `There is no tool named ${use.name}.`);
+  if (use.inputError !== undefined)
+    return refuse('invalid input', `Invalid input for ${use.name}: ${use.inputError}`);
+  if (tool.externalWrite && guard.readUntrusted) {
+    return refuse('withheld until you confirm', loadPrompt('write-withheld').trim());
+  }
+  const parsed = tool.input.safeParse(use.input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`,
+    );
+    return refuse('invalid input', `Invalid input for ${use.name}: ${problems.join('; ')}`);
+  }
+  try {
+    return await tool.run(parsed.data, context);
+  } catch (error) {
+    if (error instanceof ConsentRequiredError) throw error;
+    logger?.error('Tool failed', { tool: use.name, error: describe(error) });
+    return refuse('failed', `${use.name} failed: ${describe(error)}`);
+  }
 }
 
 /** Bedrock wants a JSON object in a `json` block; anything too big is cut and said to be cut. */

@@ -49,7 +49,8 @@ export type StopReason =
 /** What a streaming model call yields, in order: text deltas and whole tool uses, then exactly one `stop`. */
 export type ModelStreamEvent =
   | { type: 'text'; delta: string }
-  | { type: 'tool_use'; toolUseId: string; name: string; input: unknown }
+  /** `inputError`: the streamed input was not valid JSON (`input` is then `{}`); the tool must not run. */
+  | { type: 'tool_use'; toolUseId: string; name: string; input: unknown; inputError?: string }
   | { type: 'stop'; reason: StopReason; usage?: { inputTokens: number; outputTokens: number } };
 
 /** A chat model that streams. The Bedrock adapter implements it; so could any other provider. */

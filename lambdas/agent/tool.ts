@@ -24,6 +24,10 @@ export interface Tool<Input = unknown> {
   input: z.ZodType<Input>;
   /** Read-only tools in one model turn may run concurrently. */
   readOnly: boolean;
+  /** Acts outside this app on the user's behalf (creates a GitHub issue or pull request). */
+  externalWrite?: boolean;
+  /** Returns text written by other people (issue bodies, PR descriptions, diffs): untrusted input for the model. */
+  untrustedOutput?: boolean;
   run(input: Input, context: ToolContext): Promise<ToolOutput>;
 }
 

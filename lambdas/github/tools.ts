@@ -210,6 +210,8 @@ const pullNotFound = (ref: RepoRef, pullNumber: number) =>
 /**
  * The GitHub tools for one turn, all acting as the user behind `access`: list_github_repos, get_repo_info,
  * create_github_issue, list_github_issues, create_pull_request, get_pull_request, list_pull_request_files.
+ * Reads are `untrustedOutput` (descriptions, issue and PR text, diffs are written by other people); the two creates
+ * are `externalWrite`, which the agent loop withholds after untrusted output until the user confirms.
  */
 export function createGitHubTools(access: GitHubAccess): Tool[] {
   return [
@@ -219,6 +221,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
         'List the repositories the user can access on GitHub (owned, collaborator and organization), most recently updated first. Returns 30 by default (limit up to 100) and says when there are more.',
       input: listReposInput,
       readOnly: true,
+      untrustedOutput: true,
       run: (input, context) =>
         guarded(access, { action: 'list your repositories' }, async (octokit) => {
           const limit = input.limit ?? LIST_DEFAULT;
@@ -276,6 +279,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
         'Get details of one GitHub repository: description, visibility, default branch, language, topics, stars, forks, open issues, license and dates.',
       input: repoInfoInput,
       readOnly: true,
+      untrustedOutput: true,
       run: (input, context) => {
         const ref = repoRef(input);
         return guarded(
@@ -319,6 +323,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
         'Create an issue in a GitHub repository as the user. Returns the new issue number and URL.',
       input: createIssueInput,
       readOnly: false,
+      externalWrite: true,
       run: (input, context) => {
         const ref = repoRef(input);
         return guarded(
@@ -354,6 +359,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
         'List issues of a GitHub repository (pull requests are left out), newest first, filtered by state (open, closed or all) and optionally labels.',
       input: listIssuesInput,
       readOnly: true,
+      untrustedOutput: true,
       run: (input, context) => {
         const ref = repoRef(input);
         const state = input.state ?? 'open';
@@ -426,6 +432,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
         "Open a pull request in a GitHub repository as the user, from an existing branch (head) into base (default: the repository's default branch).",
       input: createPullInput,
       readOnly: false,
+      externalWrite: true,
       run: (input, context) => {
         const ref = repoRef(input);
         return guarded(
@@ -468,6 +475,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
         'Get one pull request of a GitHub repository: title, description, state, author, branches and head commit, size of the change.',
       input: getPullInput,
       readOnly: true,
+      untrustedOutput: true,
       run: (input, context) => {
         const ref = repoRef(input);
         return guarded(
@@ -500,6 +508,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
         "List the files a pull request changes, with additions/deletions and each file's diff (patch), trimmed to keep the answer small; says when files or patches were cut.",
       input: listPullFilesInput,
       readOnly: true,
+      untrustedOutput: true,
       run: (input, context) => {
         const ref = repoRef(input);
         return guarded(
