@@ -101,9 +101,12 @@ describe('signing decisions', () => {
     expect(regionFromFunctionUrl(URL_)).toBe('ap-southeast-2');
   });
 
-  it('prefers the flag, then the environment, then the URL', () => {
+  it("prefers the flag, then the function URL's region, then the environment", () => {
     expect(resolveRegion(URL_, 'eu-west-1', { AWS_REGION: 'us-east-1' })).toBe('eu-west-1');
-    expect(resolveRegion(URL_, undefined, { AWS_REGION: 'us-east-1' })).toBe('us-east-1');
-    expect(resolveRegion(URL_, undefined, {})).toBe('ap-southeast-2');
+    expect(resolveRegion(URL_, undefined, { AWS_REGION: 'us-east-1' })).toBe('ap-southeast-2');
+    expect(resolveRegion('https://chat.example.com/', undefined, { AWS_REGION: 'us-east-1' })).toBe(
+      'us-east-1',
+    );
+    expect(resolveRegion('https://chat.example.com/', undefined, {})).toBeUndefined();
   });
 });
