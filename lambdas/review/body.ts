@@ -13,6 +13,8 @@ import { describeSkipped, type SkippedFile, skipLabel } from './scope';
 
 /** What the review body reports. */
 export interface ReviewSummary {
+  /** The plan this review carries out: its hidden marker lets a failed post be looked up on the PR. */
+  planId: string;
   headSha: string;
   reviewed: string[];
   skipped: SkippedFile[];
@@ -37,8 +39,17 @@ const MAX_LISTED_FINDINGS = 100;
 const MAX_FINDING_CHARS = 300;
 
 /**
- * Renders the review body from prompts/review-body*.md: a one-line count per severity, what was reviewed, what was
- * skipped and why, and the findings that are not inline. File lists fold into <details> to keep the body short.
+ * The hidden, stable line (an HTML comment, from prompts/review-marker.md) that every review body of plan `planId`
+ * starts with: after a post whose outcome is unknown, finding it on the PR tells whether GitHub created the review.
+ */
+export function reviewMarker(planId: string): string {
+  return loadPrompt('review-marker', { plan_id: planId }).trim();
+}
+
+/**
+ * Renders the review body from prompts/review-body*.md: the plan's hidden marker first (so a cut for size never drops
+ * it), a one-line count per severity, what was reviewed, what was skipped and why, and the findings that are not
+ * inline. File lists fold into <details> to keep the body short.
  */
 export function renderReviewBody(summary: ReviewSummary): string {
   const all = [...summary.inline, ...summary.unanchored, ...summary.overflow];
@@ -47,6 +58,7 @@ export function renderReviewBody(summary: ReviewSummary): string {
     summary.listingTruncated ? loadPrompt('review-body-truncated').trim() : undefined,
   ].filter(Boolean);
   const body = loadPrompt('review-body', {
+    marker: reviewMarker(summary.planId),
     summary: severitySummary(all),
     notes: notes.map((note) => `${note}\n\n`).join(''),
     reviewed_count: plural(summary.reviewed.length, 'file'),

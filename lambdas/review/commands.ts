@@ -1,7 +1,7 @@
 import type { Emit } from '../agent/events';
 import type { PlanCommand } from '../agent/turn';
 import { loadPrompt } from '../prompts';
-import { ReviewError } from './errors';
+import { credentialProblem, ReviewError } from './errors';
 import { formatRef } from './plan';
 import type { ReviewDeps } from './ports';
 import { approvePlan, cancelPlan, findPendingPlans } from './workflow';
@@ -24,14 +24,15 @@ export interface PlanCommandInput {
   sessionId: string;
   command: PlanCommand;
   emit: Emit;
-  /** Aborted when the invocation is about to run out of time: the review then fails cleanly, nothing posted. */
+  /** Aborted when the invocation is about to run out of time: the review then fails cleanly before posting. */
   signal?: AbortSignal;
 }
 
 /**
  * Runs an approve or cancel in the request's stream. Without a plan id it applies to the session's only pending plan
  * (none or several → a short answer saying so, nothing changes). Refusals (not found, expired, wrong state) become
- * an `error` event with the plan's own message and change nothing.
+ * an `error` event with the plan's own message and change nothing; so does a credentials failure (IdentityError,
+ * GitHubAuthError) before the review starts, as a `review_failed` event with its message.
  * @returns the assistant's reply, already streamed as `token` events, for the conversation history
  * @throws ConsentRequiredError when GitHub needs consent before the review can start (the plan stays pending)
  */
@@ -90,9 +91,16 @@ export async function runPlanCommand(deps: ReviewDeps, input: PlanCommandInput):
       reason: result.outcome === 'stale' ? result.message : result.reason,
     }).trim();
   } catch (error) {
-    if (!(error instanceof ReviewError)) throw error;
-    emit({ type: 'error', code: error.code, message: error.message });
-    return error.message;
+    if (error instanceof ReviewError) {
+      emit({ type: 'error', code: error.code, message: error.message });
+      return error.message;
+    }
+    // Only the PR read before the claim lets a credentials failure out of approvePlan: the plan is still pending.
+    const credentials = credentialProblem(error);
+    if (credentials === undefined) throw error;
+    const message = `The review did not start (plan ${planId} is still pending; approve it again once this is fixed): ${credentials}`;
+    emit({ type: 'error', code: 'review_failed', message });
+    return message;
   }
 }
 

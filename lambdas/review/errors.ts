@@ -98,3 +98,29 @@ export class GitHubValidationError extends Error {
     this.name = 'GitHubValidationError';
   }
 }
+
+/**
+ * Posting failed in a way GitHub may have acted on anyway (a 5xx, a network error, a timeout), and the PR was then
+ * searched for the review's marker. `mayBePosted` false: the review is not there, so nothing was posted. True: the
+ * search failed too, so nobody knows; the user must look at the PR before re-running, or the review may appear twice.
+ */
+export class ReviewPostError extends ReviewError {
+  constructor(
+    message: string,
+    readonly mayBePosted: boolean,
+  ) {
+    // No `cause`: Octokit's errors carry request details that have no business in a log line.
+    super('review_failed', message);
+    this.name = 'ReviewPostError';
+  }
+}
+
+/**
+ * The message of a credentials failure worth showing as it is: an IdentityError (lambdas/identity/errors.ts) or a
+ * GitHubAuthError (lambdas/github/errors.ts), whose messages name configuration to fix and never a token. Matched by
+ * name, so the review module needs neither layer's classes.
+ */
+export function credentialProblem(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  return error.name === 'IdentityError' || error.name === 'GitHubAuthError' ? error.message : undefined;
+}

@@ -10,9 +10,10 @@ import { GitHubValidationError } from './errors';
 import type { ReviewGitHub } from './ports';
 
 /**
- * The review workflow's GitHub port over one turn's {@link GitHubAccess}: the PR reads the tools use, and the single
- * `pulls.createReview` call. A 422 becomes {@link GitHubValidationError} (GitHub created nothing), so the workflow can
- * retry with what GitHub accepts.
+ * The review workflow's GitHub port over one turn's {@link GitHubAccess}: the PR reads the tools use, the single
+ * `pulls.createReview` call, and the look-up of a review by its marker. A 422 becomes {@link GitHubValidationError}
+ * (GitHub created nothing), so the workflow can retry with what GitHub accepts. `signal` (the turn's time budget)
+ * stops the reads, never a post already under way: a post cut off half-way may still have been created.
  */
 export function createReviewGitHub(access: GitHubAccess, signal?: AbortSignal): ReviewGitHub {
   return {
@@ -60,8 +61,9 @@ export function createReviewGitHub(access: GitHubAccess, signal?: AbortSignal): 
             body: review.body,
             event: review.event,
             comments: review.comments,
-            // Never resent by the retry plugin: a 5xx or a timeout may come after GitHub created the review.
-            request: { signal, retries: 0 },
+            // Never resent by the retry plugin: a 5xx or a timeout may come after GitHub created the review. No
+            // turn signal either: once sent, the post runs to its answer (the function keeps a reserve for it).
+            request: { retries: 0 },
           }),
         );
         return { id: data.id, htmlUrl: data.html_url };
@@ -73,6 +75,24 @@ export function createReviewGitHub(access: GitHubAccess, signal?: AbortSignal): 
         }
         throw error;
       }
+    },
+
+    async findReview(ref, marker) {
+      return access.withOctokit(async (octokit) => {
+        // Reviews are listed oldest first and a PR rarely has more than a page of them: read them all.
+        const pages = octokit.paginate.iterator(octokit.rest.pulls.listReviews, {
+          owner: ref.owner,
+          repo: ref.repo,
+          pull_number: ref.number,
+          per_page: 100,
+          request: { signal },
+        });
+        for await (const page of pages) {
+          const review = page.data.find((item) => item.body?.includes(marker));
+          if (review) return { id: review.id, htmlUrl: review.html_url };
+        }
+        return undefined;
+      });
     },
   };
 }

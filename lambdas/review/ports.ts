@@ -76,10 +76,15 @@ export interface ReviewGitHub {
   /** Lists up to `maxFiles` changed files (paginating as needed). */
   listFiles(ref: PullRequestRef, options: { maxFiles: number }): Promise<FileListing>;
   /**
-   * Posts one review.
+   * Posts one review, sent once (never retried) and not cut off by the turn's time budget once sent.
    * @throws GitHubValidationError (lambdas/review/errors.ts) on 422: nothing was created, so a corrected retry is safe.
    */
   createReview(ref: PullRequestRef, review: CreateReviewInput): Promise<PostedReview>;
+  /**
+   * The PR's review whose body contains `marker` (see reviewMarker in body.ts), or undefined when there is none: asked
+   * after a createReview failure that GitHub may have acted on anyway (5xx, network error, timeout).
+   */
+  findReview(ref: PullRequestRef, marker: string): Promise<PostedReview | undefined>;
 }
 
 /** A stored review plan (one DynamoDB item). */

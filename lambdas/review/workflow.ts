@@ -3,10 +3,16 @@ import type { Emit, PlanStatus } from '../agent/events';
 import { ModelError, type ModelPort } from '../agent/model';
 import { ConsentRequiredError } from '../agent/tool';
 import { loadPrompt } from '../prompts';
-import { type ReviewSummary, renderReviewBody } from './body';
+import { type ReviewSummary, renderReviewBody, reviewMarker } from './body';
 import { buildChunks, type Chunk, orderByRelevance, type ReviewFile } from './chunks';
 import { DiffParseError, emptyIndex, indexLines, type LineIndex, parsePatch } from './diff';
-import { GitHubValidationError, PlanConflictError, ReviewError } from './errors';
+import {
+  credentialProblem,
+  GitHubValidationError,
+  PlanConflictError,
+  ReviewError,
+  ReviewPostError,
+} from './errors';
 import {
   type AnchoredFinding,
   anchorFindings,
@@ -20,7 +26,7 @@ import {
 } from './findings';
 import { completeJson, repairOverheadTokens } from './json';
 import { describeScope, formatRef, generatePlan, type PlanModel, plural, renderPlanMarkdown } from './plan';
-import type { CreateReviewInput, PullRequestRef, ReviewDeps, StoredPlan } from './ports';
+import type { CreateReviewInput, PostedReview, PullRequestRef, ReviewDeps, StoredPlan } from './ports';
 import { checkPullRequestRef } from './ref';
 import { type SkippedFile, selectFiles } from './scope';
 import { estimateRequestTokens } from './tokens';
@@ -153,8 +159,9 @@ export type ApproveResult =
  * Approves a pending plan and runs it in this request: re-checks the PR head, reviews the diff chunk by chunk (model
  * calls without tools: PR content cannot trigger actions), streams `status` events with rising progress, and posts
  * exactly one COMMENT review, then marks the plan `completed` and emits `review_posted`. A moved head → `failed`,
- * `plan_stale` error event, nothing posted. Any other failure → `failed` with the reason, `review_failed` error
- * event, nothing posted.
+ * `plan_stale` error event, nothing posted. Any other failure → `failed` with the reason and a `review_failed` error
+ * event; nothing was posted, except when a post failed in a way GitHub may have acted on and the PR could not be
+ * checked for it afterwards: the reason then says the review may have been posted (see {@link ReviewPostError}).
  * @throws PlanNotFoundError / PlanExpiredError / PlanConflictError (nothing changed) before the plan is claimed;
  *   ConsentRequiredError from the GitHub port (before claiming, the plan stays pending)
  */
@@ -195,7 +202,11 @@ export async function approvePlan(
   status('approved', 'Plan approved', 0);
 
   let lastProgress = 0;
-  const fail = async (reason: string, code: 'review_failed' | 'plan_stale'): Promise<void> => {
+  const fail = async (
+    reason: string,
+    code: 'review_failed' | 'plan_stale',
+    mayBePosted = false,
+  ): Promise<void> => {
     try {
       await deps.plans.transition(userId, planId, {
         from: ['approved', 'executing'],
@@ -207,7 +218,7 @@ export async function approvePlan(
     }
     issues.push(reason);
     status('failed', reason, lastProgress);
-    emit({ type: 'error', code, message: failureMessage(reason, code) });
+    emit({ type: 'error', code, message: failureMessage(reason, code, mayBePosted) });
   };
 
   if (pr.headSha !== stored.headSha) {
@@ -265,7 +276,8 @@ export async function approvePlan(
     if (reason === undefined) {
       deps.logger?.warn('review failed unexpectedly', { planId, error: (error as Error).name });
     }
-    await fail(reason ?? 'an internal error stopped the review', 'review_failed');
+    const mayBePosted = error instanceof ReviewPostError && error.mayBePosted;
+    await fail(reason ?? 'an internal error stopped the review', 'review_failed', mayBePosted);
     // Consent cannot wait inside a running review: the plan has failed, and the loop still shows the consent link.
     if (error instanceof ConsentRequiredError) throw error;
     return { outcome: 'failed', planId, reason: reason ?? 'an internal error stopped the review' };
@@ -418,6 +430,7 @@ async function reviewPullRequest(
     overflow,
     unanchored: keptUnanchored.sort(bySeverity),
     summary: {
+      planId: stored.planId,
       headSha: stored.headSha,
       reviewed: chunking.reviewed,
       skipped,
@@ -470,13 +483,13 @@ function shownLines(chunk: Chunk): Map<string, LineIndex> {
 }
 
 type PostOutcome =
-  | { kind: 'posted'; review: { htmlUrl: string }; inlineComments: number }
+  | { kind: 'posted'; review: PostedReview; inlineComments: number }
   | { kind: 'stale'; reason: string };
 
 /**
  * Posts the one review. On GitHub's 422 (nothing created) it re-checks the head, then retries once: with single-line
  * comments when GitHub objected to a range, else with every finding in the body. Never more than two attempts, and
- * never a retry after any other error (a 5xx might have created the review).
+ * never a retry after any other error (a 5xx might have created the review: {@link sendOnce} looks for it instead).
  */
 async function postReview(deps: ReviewDeps, stored: StoredPlan, run: ReviewRun): Promise<PostOutcome> {
   const first: CreateReviewInput = {
@@ -491,7 +504,7 @@ async function postReview(deps: ReviewDeps, stored: StoredPlan, run: ReviewRun):
     comments: run.inline.map(toReviewComment),
   };
   try {
-    const review = await deps.github.createReview(stored.ref, first);
+    const review = await sendOnce(deps, stored, first);
     return { kind: 'posted', review, inlineComments: first.comments.length };
   } catch (error) {
     if (!(error instanceof GitHubValidationError)) throw error;
@@ -502,7 +515,7 @@ async function postReview(deps: ReviewDeps, stored: StoredPlan, run: ReviewRun):
     }
     const second = retryReview(first, run, error);
     try {
-      const review = await deps.github.createReview(stored.ref, second);
+      const review = await sendOnce(deps, stored, second);
       return { kind: 'posted', review, inlineComments: second.comments.length };
     } catch (again) {
       if (again instanceof GitHubValidationError) {
@@ -511,6 +524,75 @@ async function postReview(deps: ReviewDeps, stored: StoredPlan, run: ReviewRun):
       throw again;
     }
   }
+}
+
+/**
+ * Sends one createReview. When it fails in a way GitHub may have acted on anyway (a 5xx, a network error, a timeout),
+ * the PR is searched for the plan's marker instead of guessing: found → that review, posted after all; not found →
+ * ReviewPostError (not posted); the search failing too → ReviewPostError saying it may have been posted. The review
+ * is never sent again from here.
+ * @throws GitHub's refusals (422 GitHubValidationError, other 4xx) and failures before sending, unchanged
+ */
+async function sendOnce(
+  deps: ReviewDeps,
+  stored: StoredPlan,
+  review: CreateReviewInput,
+): Promise<PostedReview> {
+  try {
+    return await deps.github.createReview(stored.ref, review);
+  } catch (error) {
+    if (!mayHaveCreated(error)) throw error;
+    const failure = describePostFailure(error);
+    const planId = stored.planId;
+    deps.logger?.warn('posting the review failed; looking for it on the pull request', {
+      planId,
+      error: (error as Error).name,
+    });
+    let found: PostedReview | undefined;
+    try {
+      found = await deps.github.findReview(stored.ref, reviewMarker(planId));
+    } catch (lookup) {
+      deps.logger?.warn('could not look for the review on the pull request', {
+        planId,
+        error: (lookup as Error).name,
+      });
+      throw new ReviewPostError(
+        `posting the review failed (${failure}) and looking for it on the pull request failed too, so it may have been posted: check the pull request before asking for a new review`,
+        true,
+      );
+    }
+    if (found === undefined) {
+      throw new ReviewPostError(
+        `posting the review failed (${failure}); the review was not found on the pull request afterwards, so it was not posted`,
+        false,
+      );
+    }
+    deps.logger?.info('the review was created despite the failed post', { planId });
+    return found;
+  }
+}
+
+/** GitHub's answers that refuse a request outright (the ones the client never retries): nothing was created. */
+const REFUSED_STATUSES = new Set([400, 401, 403, 404, 410, 422, 429, 451]);
+
+/** False when GitHub surely created nothing: it refused the post, or the request never left (consent, credentials). */
+function mayHaveCreated(error: unknown): boolean {
+  if (error instanceof GitHubValidationError || error instanceof ConsentRequiredError) return false;
+  if (credentialProblem(error) !== undefined) return false;
+  const status = (error as { status?: unknown } | undefined)?.status;
+  return !(typeof status === 'number' && REFUSED_STATUSES.has(status));
+}
+
+/** "GitHub answered 502: ..." for an HTTP answer; otherwise (network error, timeout) that GitHub did not answer. */
+function describePostFailure(error: unknown): string {
+  const { status, response } = (error ?? {}) as { status?: unknown; response?: unknown };
+  const name = error instanceof Error ? error.name : '';
+  const message = error instanceof Error ? error.message : String(error);
+  // Octokit reports a network failure, a timeout or an abort as status 500 without a response.
+  const answered =
+    typeof status === 'number' &&
+    !(response === undefined && (name === 'HttpError' || name === 'AbortError'));
+  return answered ? `GitHub answered ${status}: ${message}` : `GitHub did not answer: ${message}`;
 }
 
 function retryReview(
@@ -555,8 +637,12 @@ function githubProblem(error: GitHubValidationError): string {
 
 /** A human reason for a failure we understand; undefined for a bug (logged, not shown). */
 function describeFailure(error: unknown, signal: AbortSignal | undefined): string | undefined {
+  // A post that was under way is not stopped by the time budget: what happened to it outranks "out of time".
+  if (error instanceof ReviewPostError) return error.message;
   if (signal?.aborted) return 'the review ran out of time before it could be posted';
   if (error instanceof ReviewError) return error.message;
+  const credentials = credentialProblem(error);
+  if (credentials !== undefined) return credentials;
   if (error instanceof ModelError) return `the model call failed: ${error.message}`;
   if (error instanceof ConsentRequiredError) return 'GitHub asked for authorization again during the review';
   if (error instanceof GitHubValidationError) return `GitHub refused a request: ${githubProblem(error)}`;
@@ -567,10 +653,16 @@ function describeFailure(error: unknown, signal: AbortSignal | undefined): strin
   return undefined;
 }
 
-function failureMessage(reason: string, code: 'review_failed' | 'plan_stale'): string {
-  return code === 'plan_stale'
-    ? `Nothing was posted: the ${reason}. Ask for a new review plan to review the latest changes.`
-    : `The review failed and nothing was posted: ${reason}.`;
+function failureMessage(reason: string, code: 'review_failed' | 'plan_stale', mayBePosted = false): string {
+  if (code === 'plan_stale') {
+    return `Nothing was posted: the ${reason}. Ask for a new review plan to review the latest changes.`;
+  }
+  // The reason itself says the review may have been posted and what to do. Some reasons (credential messages) end
+  // with a full stop of their own.
+  const sentence = reason.replace(/\.$/, '');
+  return mayBePosted
+    ? `The review failed: ${sentence}.`
+    : `The review failed and nothing was posted: ${sentence}.`;
 }
 
 /** Counts model calls (reported in the result and logs: the large-PR test measures them). */

@@ -295,6 +295,49 @@ describe('review over the local server (demo model)', () => {
     expect(createReviewRequests(github, number)).toEqual([]);
     expect((await readPlanItem(server, user, planId)).status?.S).toBe('failed');
   });
+
+  it('after a 502 on the post, checks the PR, fails saying nothing was posted, and a re-plan posts exactly one review', async () => {
+    const user = 'bad-gateway-user';
+    const number = 16;
+    addPull(github, number);
+    const first = await planFor(server, user, number);
+    github.inject('pulls/create-review', { type: 'error', status: 502, message: 'Server Error' });
+
+    const failed = await approve(server, user, first.sessionId, first.planId);
+
+    expect(errorsOf(failed)).toMatchObject([{ code: 'review_failed' }]);
+    expect(errorsOf(failed)[0]?.message).toMatch(
+      /nothing was posted: posting the review failed \(GitHub answered 502.*\); the review was not found on the pull request afterwards, so it was not posted/,
+    );
+    expect(firstOfType(failed.events, 'review_posted')).toBeUndefined();
+    expect(createReviewRequests(github, number)).toHaveLength(1);
+    expect(
+      github.requests.filter(
+        (request) =>
+          request.operationId === 'pulls/list-reviews' &&
+          request.path === `/repos/${REPO}/pulls/${number}/reviews`,
+      ),
+    ).toHaveLength(1);
+    expect(reviewsOn(github, number)).toEqual([]);
+    const item = await readPlanItem(server, user, first.planId);
+    expect(item.status?.S).toBe('failed');
+    expect(item.failure_reason?.S).toMatch(/not found on the pull request/);
+
+    const replan = await sendMessage(server, user, {
+      message: `review ${REPO}#${number}`,
+      session_id: first.sessionId,
+    });
+    const second = firstOfType(replan.events, 'plan');
+    if (!second) throw new Error(`No plan event: ${JSON.stringify(replan.events)}`);
+    const posted = await approve(server, user, first.sessionId, second.plan_id);
+
+    expect(firstOfType(posted.events, 'review_posted')).toMatchObject({ plan_id: second.plan_id });
+    expect(createReviewRequests(github, number)).toHaveLength(2);
+    expect(reviewsOn(github, number)).toHaveLength(1);
+    expect(reviewsOn(github, number)[0]?.body).toMatch(
+      new RegExp(`^<!-- github-coding-agent:plan:${second.plan_id} -->\n`),
+    );
+  });
 });
 
 describe('a diff that tells the model to create an issue', () => {

@@ -21,16 +21,34 @@ afterEach(async () => {
   await github.close();
 });
 
-function reviewGitHub() {
+function reviewGitHub(signal?: AbortSignal) {
   const access = createGitHubAccess({
     tokenPort: createStaticTokenPort({ token: SAMPLE_TOKEN }),
     userId: 'user-1',
     octokitFactory: (token) => createOctokit({ token, baseUrl: github.url, ...fastOctokitOptions() }),
   });
-  return createReviewGitHub(access);
+  return createReviewGitHub(access, signal);
 }
 
 const ref = { owner: 'sample-dev', repo: 'widgets', number: 4 };
+const MARKER = '<!-- github-coding-agent:plan:p_adapter1 -->';
+
+/** Seeds `count` reviews by someone else on the sample PR, oldest first. */
+function seedReviews(count: number, body = 'Looks fine') {
+  for (let i = 0; i < count; i += 1) {
+    github.state.reviews.push({
+      repo: 'sample-dev/widgets',
+      pull_number: 4,
+      id: 500_000 + i,
+      user: 'sample-dev',
+      body,
+      state: 'COMMENTED',
+      commit_id: 'a'.repeat(40),
+      comments: [],
+      submitted_at: '2030-01-01T00:00:00Z',
+    });
+  }
+}
 
 describe('createReview', () => {
   it('sends a failed review exactly once: a 5xx may already have created it', async () => {
@@ -49,5 +67,48 @@ describe('createReview', () => {
     expect(github.requests.filter((request) => request.operationId === 'pulls/create-review')).toHaveLength(
       1,
     );
+  });
+
+  it('posts even when the turn has run out of time: once sent, a post is never cut off', async () => {
+    const controller = new AbortController();
+    const port = reviewGitHub(controller.signal);
+    const { headSha } = await port.getPullRequest(ref);
+    controller.abort(new Error('deadline'));
+
+    const posted = await port.createReview(ref, {
+      commitId: headSha,
+      event: 'COMMENT',
+      body: 'Summary',
+      comments: [],
+    });
+
+    expect(posted.htmlUrl).toMatch(/#pullrequestreview-\d+$/);
+    expect(github.state.reviews.filter((review) => review.pull_number === 4)).toHaveLength(1);
+  });
+});
+
+describe('findReview', () => {
+  it('finds the review whose body carries the marker, past the first page of reviews', async () => {
+    const port = reviewGitHub();
+    const { headSha } = await port.getPullRequest(ref);
+    seedReviews(120);
+    const posted = await port.createReview(ref, {
+      commitId: headSha,
+      event: 'COMMENT',
+      body: `${MARKER}\n### Automated review`,
+      comments: [],
+    });
+
+    const found = await port.findReview(ref, MARKER);
+
+    expect(found).toEqual(posted);
+    expect(github.requests.filter((request) => request.operationId === 'pulls/list-reviews')).toHaveLength(2);
+  });
+
+  it('answers undefined when no review carries the marker', async () => {
+    const port = reviewGitHub();
+    seedReviews(3, '<!-- github-coding-agent:plan:p_other -->\nAnother plan');
+
+    await expect(port.findReview(ref, MARKER)).resolves.toBeUndefined();
   });
 });

@@ -8,6 +8,7 @@ import {
 import type {
   CreateReviewInput,
   PlanStore,
+  PostedReview,
   PullRequestFile,
   PullRequestInfo,
   PullRequestRef,
@@ -19,9 +20,14 @@ import type {
 export type GitHubCall =
   | { method: 'getPullRequest'; ref: PullRequestRef }
   | { method: 'listFiles'; ref: PullRequestRef; maxFiles: number }
-  | { method: 'createReview'; ref: PullRequestRef; review: CreateReviewInput };
+  | { method: 'createReview'; ref: PullRequestRef; review: CreateReviewInput }
+  | { method: 'findReview'; ref: PullRequestRef; marker: string };
 
-/** An in-memory ReviewGitHub with one PR; `createReview` answers from `reviewFailures` first (then succeeds). */
+/**
+ * An in-memory ReviewGitHub with one PR. `createReview` answers from `reviewFailures` first (failing before anything
+ * is created), then from `lostAnswers` (the review is created, then the call fails as if the answer never came back),
+ * then succeeds. `findReview` searches the created reviews' bodies, after throwing from `findFailures` first.
+ */
 export interface FakeGitHub extends ReviewGitHub {
   calls: GitHubCall[];
   /** Reviews that were created (what GitHub would show). */
@@ -30,6 +36,8 @@ export interface FakeGitHub extends ReviewGitHub {
   files: PullRequestFile[];
   truncated: boolean;
   reviewFailures: Error[];
+  lostAnswers: Error[];
+  findFailures: Error[];
   /** Thrown by the next getPullRequest, once. */
   nextGetFailure?: Error;
 }
@@ -54,6 +62,8 @@ export function createFakeGitHub(options: {
     files: options.files,
     truncated: false,
     reviewFailures: [],
+    lostAnswers: [],
+    findFailures: [],
     async getPullRequest(ref) {
       fake.calls.push({ method: 'getPullRequest', ref });
       const failure = fake.nextGetFailure;
@@ -75,11 +85,32 @@ export function createFakeGitHub(options: {
       const failure = fake.reviewFailures.shift();
       if (failure) throw failure;
       fake.posted.push(review);
-      const id = fake.posted.length;
-      return { id, htmlUrl: `${fake.pr.htmlUrl}#pullrequestreview-${id}` };
+      const lost = fake.lostAnswers.shift();
+      if (lost) throw lost;
+      return postedReview(fake, fake.posted.length - 1);
+    },
+    async findReview(ref, marker) {
+      fake.calls.push({ method: 'findReview', ref, marker });
+      const failure = fake.findFailures.shift();
+      if (failure) throw failure;
+      const index = fake.posted.findIndex((review) => review.body.includes(marker));
+      return index === -1 ? undefined : postedReview(fake, index);
     },
   };
   return fake;
+}
+
+function postedReview(fake: FakeGitHub, index: number): PostedReview {
+  return { id: index + 1, htmlUrl: `${fake.pr.htmlUrl}#pullrequestreview-${index + 1}` };
+}
+
+/** A 5xx (or, without `response`, a network failure) shaped like Octokit's RequestError. */
+export function serverError(status = 502, message = 'Bad Gateway', response = true): Error {
+  return Object.assign(new Error(message), {
+    name: 'HttpError',
+    status,
+    ...(response ? { response: { status, headers: {}, data: { message } } } : {}),
+  });
 }
 
 /** A 422 as the GitHub adapter reports it. */

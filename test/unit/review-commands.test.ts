@@ -120,4 +120,19 @@ describe('runPlanCommand', () => {
     expect((await h.deps.plans.get(USER, elsewhere)).status).toBe('pending');
     expect(h.github.posted).toHaveLength(0);
   });
+
+  it('shows the message of an identity failure before the review starts, and keeps the plan pending', async () => {
+    const h = harness();
+    const planId = await plan(h.deps);
+    const message = 'The workload identity "agent" was not found in us-east-1; check WORKLOAD_IDENTITY_NAME.';
+    h.github.nextGetFailure = Object.assign(new Error(message), { name: 'IdentityError' });
+
+    const reply = await run(h, 'approve');
+
+    expect(h.events).toEqual([
+      { type: 'error', code: 'review_failed', message: expect.stringContaining(message) },
+    ]);
+    expect(reply).toContain(`plan ${planId} is still pending`);
+    expect((await h.deps.plans.get(USER, planId)).status).toBe('pending');
+  });
 });

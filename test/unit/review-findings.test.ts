@@ -200,6 +200,7 @@ describe('selectInline', () => {
 
 describe('review body', () => {
   const base = {
+    planId: 'p_body1',
     headSha: 'c'.repeat(40),
     reviewed: ['agent-tasks/a.ts'],
     skipped: [{ path: 'agent-tasks/yarn.lock', reason: 'lock_file' as const }],

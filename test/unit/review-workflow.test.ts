@@ -16,6 +16,7 @@ import {
   largePullRequestFiles,
   prFile,
   type ScriptedAnswer,
+  serverError,
   shownAddedLines,
   unprocessable,
   VALID_PLAN,
@@ -402,16 +403,173 @@ describe('posting when GitHub answers 422', () => {
     expect(h.github.posted).toHaveLength(0);
     expect(h.github.calls.filter((call) => call.method === 'createReview')).toHaveLength(2);
   });
+});
 
-  it('does not retry after an error that may have created the review', async () => {
+describe('posting when GitHub may have created the review anyway', () => {
+  const createCalls = (h: Harness) => h.github.calls.filter((call) => call.method === 'createReview');
+
+  it('marks every review body with the plan id, hidden in an HTML comment', async () => {
     const h = harness();
-    h.github.reviewFailures.push(Object.assign(new Error('Bad gateway'), { status: 502 }));
+    const planId = await planned(h);
+
+    await approve(h, planId);
+
+    expect(h.github.posted[0]?.body.split('\n')[0]).toBe(`<!-- github-coding-agent:plan:${planId} -->`);
+  });
+
+  it('completes the plan when GitHub answered 502 but created the review, posting it once', async () => {
+    const h = harness();
+    h.github.lostAnswers.push(serverError(502));
     const planId = await planned(h);
 
     const result = await approve(h, planId);
 
-    expect(result).toMatchObject({ outcome: 'failed', reason: 'GitHub answered 502: Bad gateway' });
-    expect(h.github.calls.filter((call) => call.method === 'createReview')).toHaveLength(1);
+    const url = `${h.github.pr.htmlUrl}#pullrequestreview-1`;
+    expect(result).toMatchObject({ outcome: 'completed', reviewUrl: url });
+    expect(h.github.posted).toHaveLength(1);
+    expect(createCalls(h)).toHaveLength(1);
+    expect(ofType(h.events, 'review_posted')).toEqual([{ type: 'review_posted', plan_id: planId, url }]);
+    expect(ofType(h.events, 'error')).toEqual([]);
+    expect(await h.plans.get(USER, planId)).toMatchObject({ status: 'completed', reviewUrl: url });
+  });
+
+  it('fails saying the review was not found, so not posted, when GitHub answered 502 and created nothing', async () => {
+    const h = harness();
+    h.github.reviewFailures.push(serverError(502));
+    const planId = await planned(h);
+
+    const result = await approve(h, planId);
+
+    const reason =
+      'posting the review failed (GitHub answered 502: Bad Gateway); the review was not found on the pull request afterwards, so it was not posted';
+    expect(result).toEqual({ outcome: 'failed', planId, reason });
+    expect(h.github.posted).toHaveLength(0);
+    expect(createCalls(h)).toHaveLength(1);
+    expect(ofType(h.events, 'error')).toEqual([
+      {
+        type: 'error',
+        code: 'review_failed',
+        message: `The review failed and nothing was posted: ${reason}.`,
+      },
+    ]);
+    expect(await h.plans.get(USER, planId)).toMatchObject({ status: 'failed', failureReason: reason });
+  });
+
+  it('says GitHub did not answer when the post failed without a response', async () => {
+    const h = harness();
+    h.github.reviewFailures.push(serverError(500, 'fetch failed', false));
+    const planId = await planned(h);
+
+    const result = await approve(h, planId);
+
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      reason: expect.stringMatching(
+        /^posting the review failed \(GitHub did not answer: fetch failed\); .*not found/,
+      ),
+    });
+  });
+
+  it('fails saying the review may have been posted when the look-up fails too, and does not claim nothing was posted', async () => {
+    const h = harness();
+    h.github.lostAnswers.push(serverError(502));
+    h.github.findFailures.push(serverError(503, 'Service Unavailable'));
+    const planId = await planned(h);
+
+    const result = await approve(h, planId);
+
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      reason: expect.stringMatching(
+        /may have been posted: check the pull request before asking for a new review$/,
+      ),
+    });
+    expect(createCalls(h)).toHaveLength(1);
+    const [error] = ofType(h.events, 'error');
+    expect(error?.code).toBe('review_failed');
+    expect(error?.message).toMatch(/may have been posted/);
+    expect(error?.message).not.toMatch(/nothing was posted/);
+    expect((await h.plans.get(USER, planId)).failureReason).toMatch(/may have been posted/);
+  });
+
+  it('looks for the review after a 5xx on the retry that follows a 422, still sending at most twice', async () => {
+    const h = harness();
+    h.github.reviewFailures.push(unprocessable('Unprocessable Entity', ['Line could not be resolved']));
+    h.github.lostAnswers.push(serverError(502));
+    const planId = await planned(h);
+
+    const result = await approve(h, planId);
+
+    expect(result.outcome).toBe('completed');
+    expect(h.github.posted).toHaveLength(1);
+    expect(createCalls(h)).toHaveLength(2);
+  });
+
+  it('does not look for the review after a refusal that created nothing', async () => {
+    const h = harness();
+    h.github.reviewFailures.push(serverError(403, 'Resource not accessible by integration'));
+    const planId = await planned(h);
+
+    const result = await approve(h, planId);
+
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      reason: 'GitHub answered 403: Resource not accessible by integration',
+    });
+    expect(h.github.calls.some((call) => call.method === 'findReview')).toBe(false);
+  });
+
+  it('reports what happened to a post that the time budget overtook, not "out of time"', async () => {
+    const controller = new AbortController();
+    const h = harness();
+    const create = h.github.createReview;
+    h.github.createReview = (ref, review) => {
+      controller.abort(new Error('deadline'));
+      return create(ref, review);
+    };
+    h.github.reviewFailures.push(serverError(502));
+    const planId = await planned(h);
+
+    const result = await approvePlan(h.deps, {
+      userId: USER,
+      planId,
+      emit: () => {},
+      signal: controller.signal,
+    });
+
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      reason: expect.stringMatching(/not found on the pull request/),
+    });
+  });
+});
+
+describe('credential failures during a review', () => {
+  it.each([
+    [
+      'IdentityError',
+      'The credential provider "github" was not found in us-east-1; check GITHUB_PROVIDER_NAME.',
+    ],
+    [
+      'GitHubAuthError',
+      'GitHub rejected the credentials (401 Bad credentials) even after a fresh authorization.',
+    ],
+  ])('fails the plan with the message of an %s, not as an internal error', async (name, message) => {
+    const h = harness();
+    h.github.reviewFailures.push(Object.assign(new Error(message), { name }));
+    const planId = await planned(h);
+
+    const result = await approve(h, planId);
+
+    expect(result).toEqual({ outcome: 'failed', planId, reason: message });
+    expect(ofType(h.events, 'error')).toEqual([
+      {
+        type: 'error',
+        code: 'review_failed',
+        message: `The review failed and nothing was posted: ${message}`,
+      },
+    ]);
+    expect(h.github.calls.some((call) => call.method === 'findReview')).toBe(false);
   });
 });
 
