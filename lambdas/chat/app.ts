@@ -1,7 +1,8 @@
 import type { Writable } from 'node:stream';
 import type { Context, LambdaFunctionURLEventWithIAMAuthorizer, StreamifyHandler } from 'aws-lambda';
 import { type ChatTurnDeps, runChatTurn } from '../agent/turn';
-import { ConsentForbiddenError, type GitHubTokenPort, IdentityError } from '../identity';
+import { IdentityError } from '../identity/errors';
+import { ConsentForbiddenError, type GitHubTokenPort } from '../identity/port';
 import type { Logger } from '../log';
 import type { ConsentBindings } from '../sessions/consents';
 import { callerFromEvent } from './identity';

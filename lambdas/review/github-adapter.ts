@@ -1,11 +1,7 @@
-import {
-  describeGitHubError,
-  fetchPullRequest,
-  type GitHubAccess,
-  GitHubAuthError,
-  isGitHubRequestError,
-  listAllPullRequestFiles,
-} from '../github';
+import type { GitHubAccess } from '../github/access';
+import { GitHubAuthError, isGitHubRequestError } from '../github/errors';
+import { describeGitHubError } from '../github/format';
+import { fetchPullRequest, listAllPullRequestFiles } from '../github/pulls';
 import { GitHubValidationError } from './errors';
 import type { ReviewGitHub } from './ports';
 
