@@ -103,6 +103,8 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
     res.end();
   }
 
+  // Longer than clients keep idle connections, so a request never races the server closing its socket.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) =>
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
   );
