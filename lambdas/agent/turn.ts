@@ -74,6 +74,8 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
   const sessionId = input.sessionId ?? deps.newSessionId();
   emit({ type: 'session', session_id: sessionId });
 
+  // An approve/cancel needs the session to exist, not its history.
+  const command = input.command ?? deps.planCommands?.parse(input.message);
   let history: ChatMessage[];
   try {
     if (isNew) {
@@ -81,7 +83,7 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
     } else {
       const [exists, recent] = await Promise.all([
         deps.sessions.exists(input.userId, sessionId),
-        deps.sessions.loadRecent(input.userId, sessionId, deps.limits.historyTokenBudget),
+        command ? [] : deps.sessions.loadRecent(input.userId, sessionId, deps.limits.historyTokenBudget),
       ]);
       if (!exists) {
         emit({
@@ -105,7 +107,6 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
 
   const userMessage: ChatMessage = { role: 'user', content: [{ text: input.message }] };
   const scope: TurnScope = { userId: input.userId, sessionId, returnUrl: input.returnUrl, emit };
-  const command = input.command ?? deps.planCommands?.parse(input.message);
   if (command && deps.planCommands) {
     await runCommand(deps, deps.planCommands, { input, scope, command, userMessage });
     return;

@@ -26,21 +26,18 @@ export function encodeEvent(event: ChatEvent): string {
  */
 export function createSseWriter(stream: Writable, heartbeatMs: number): SseWriter {
   let closed = false;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    if (heartbeatMs <= 0) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      write(': ping\n\n');
-    }, heartbeatMs);
-    timer.unref();
-  };
+  // One timer for the stream's life: each write pushes it back with refresh(), which allocates nothing per token.
+  const timer =
+    heartbeatMs > 0
+      ? setTimeout(function ping() {
+          write(': ping\n\n');
+        }, heartbeatMs).unref()
+      : undefined;
   const write = (chunk: string) => {
     if (closed || stream.destroyed) return;
     stream.write(chunk);
-    arm();
+    timer?.refresh();
   };
-  arm();
   return {
     emit: (event) => write(encodeEvent(event)),
     close: () => {
