@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ChatMessage } from '../lambdas/agent/model';
-import { userIdForArn } from '../lambdas/chat/identity';
+import { userIdForPrincipal } from '../lambdas/chat/identity';
 import { loadConfig } from '../lambdas/config';
 import { createSessionStore } from '../lambdas/sessions/messages';
 import { timeChat } from './http-stream';
@@ -37,7 +37,7 @@ export async function measureHistory(sizes: number[], turns: number): Promise<Hi
       tableName: server.sessionsTable,
       ttlDays: defaults.SESSION_TTL_DAYS,
     });
-    const userId = userIdForArn('arn:aws:iam::000000000000:user/bench');
+    const userId = userIdForPrincipal('arn:aws:iam::000000000000:user/bench', 'AIDABENCH00000000');
     const results: HistoryResult[] = [];
     const seed = async (sessionId: string, size: number) => {
       const messages: ChatMessage[] = [];

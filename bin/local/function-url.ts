@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LambdaFunctionURLEventWithIAMAuthorizer, StreamifyHandler } from 'aws-lambda';
@@ -161,7 +161,7 @@ export function toFunctionUrlEvent(
                 // Function URLs send null outside an AWS Organization; @types/aws-lambda types it as string.
                 principalOrgId: null as unknown as string,
                 userArn,
-                userId: 'AIDALOCAL',
+                userId: localPrincipalId(userArn),
               },
             },
       domainName: headers.host ?? 'localhost',
@@ -182,6 +182,11 @@ export function toFunctionUrlEvent(
     body: body.length === 0 ? undefined : isText ? body.toString('utf8') : body.toString('base64'),
     isBase64Encoded: !isText,
   };
+}
+
+/** A stable, IAM-shaped unique id per local user (AWS gives every principal its own `AIDA…`/`AROA…` id). */
+export function localPrincipalId(userArn: string): string {
+  return `AIDALOCAL${createHash('sha256').update(userArn).digest('hex').slice(0, 12).toUpperCase()}`;
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

@@ -1,5 +1,6 @@
+import { localPrincipalId } from '../../bin/local/function-url';
 import type { ChatEvent } from '../../lambdas/agent/events';
-import { userIdForArn } from '../../lambdas/chat/identity';
+import { userIdForPrincipal } from '../../lambdas/chat/identity';
 import type { AgentCoreStandin } from './agentcore-standin';
 import { type ChatExchange, chat, exchange } from './sse-client';
 
@@ -29,7 +30,8 @@ export function localUserArn(user: string): string {
 
 /** The user id the server derives for `x-local-user: NAME`: every stored key of that user starts with it. */
 export function localUserId(user: string): string {
-  return userIdForArn(localUserArn(user));
+  const userArn = localUserArn(user);
+  return userIdForPrincipal(userArn, localPrincipalId(userArn));
 }
 
 /** The events of one type, typed. */
