@@ -20,6 +20,18 @@ export type ChatEvent =
       updated_at: string;
     }
   | { type: 'review_posted'; plan_id: string; url: string }
+  /**
+   * A GitHub write the model proposed after the session read text written by other people: stored, not run. It runs
+   * only when the user approves this `action_id` (docs/api.md).
+   */
+  | {
+      type: 'write_pending';
+      action_id: string;
+      tool_name: string;
+      tool_input: unknown;
+      summary: string;
+      expires_at: string;
+    }
   | { type: 'error'; code: ErrorCode; message: string }
   | { type: 'done' };
 
@@ -39,6 +51,12 @@ export type ErrorCode =
   | 'plan_not_found'
   | 'plan_conflict'
   | 'plan_expired'
+  /** No withheld write with that id for you in this conversation. */
+  | 'action_not_found'
+  /** The withheld write waited too long for approval; nothing was done. */
+  | 'action_expired'
+  /** The withheld write is not pending any more (already run, running, failed or cancelled). */
+  | 'action_conflict'
   | 'session_not_found'
   | 'storage_error'
   /** The PR's head moved since the plan was made: nothing was posted; re-plan. */

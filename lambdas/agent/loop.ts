@@ -1,5 +1,6 @@
 import type { Logger } from '../log';
 import { loadPrompt } from '../prompts';
+import type { WriteTicket } from '../writes/gate';
 import type { Emit, ErrorCode } from './events';
 import { type ChatMessage, type ContentBlock, ModelError, type ModelPort } from './model';
 import { ConsentRequiredError, type Tool, type ToolContext, type ToolOutput } from './tool';
@@ -33,6 +34,15 @@ export interface AgentTurnInput {
   emit: Emit;
   /** Milliseconds left in this invocation (Lambda's `context.getRemainingTimeInMillis`). */
   remainingMs: () => number;
+  /** Where GitHub writes go once the session has read text written by others (absent: such writes are refused). */
+  writeGate?: WriteGate;
+}
+
+/** The session's trust so far, and where withheld writes are stored for the user's explicit approval. */
+export interface WriteGate {
+  /** The session read text written by other people in an earlier turn. */
+  untrusted: boolean;
+  hold(toolName: string, toolInput: unknown): Promise<WriteTicket>;
 }
 
 export type TurnOutcome =
@@ -45,6 +55,8 @@ export interface AgentTurnResult {
   /** The turn's messages in order (the user message first): what the session should keep. */
   messages: ChatMessage[];
   outcome: TurnOutcome;
+  /** The session has now read text written by other people (in this turn or before): keep it marked. */
+  readUntrusted: boolean;
 }
 
 /** Tool results are part of the model's context and of a stored item: keep each well under both limits. */
@@ -63,14 +75,23 @@ export async function runAgentTurn(deps: AgentDeps, input: AgentTurnInput): Prom
   const toolsByName = new Map(input.tools.map((tool) => [tool.name, tool]));
   const conversation = [...input.history, input.userMessage];
   const messages: ChatMessage[] = [input.userMessage];
-  const done = (outcome: TurnOutcome): AgentTurnResult => ({ messages, outcome });
+  const guard: UntrustedGuard = { readUntrusted: input.writeGate?.untrusted ?? false, gate: input.writeGate };
+  const done = (outcome: TurnOutcome): AgentTurnResult => ({
+    messages,
+    outcome,
+    readUntrusted: guard.readUntrusted,
+  });
 
   // One deadline for the whole turn: model calls and tools (GitHub waits, the review planner) all stop in time to save
   // the turn and end the stream.
   const budget = AbortSignal.timeout(Math.max(1, input.remainingMs() - limits.reserveMs));
   const signal = input.context.signal ? AbortSignal.any([input.context.signal, budget]) : budget;
-  const toolContext: ToolContext = { ...input.context, emit, signal };
-  const guard: UntrustedGuard = { readUntrusted: false };
+  const toolContext: ToolContext = {
+    ...input.context,
+    emit,
+    signal,
+    sessionUntrusted: () => guard.readUntrusted,
+  };
 
   for (let iteration = 0; iteration < limits.maxIterations; iteration++) {
     if (budget.aborted || input.remainingMs() - limits.reserveMs <= 0) return done(timeLimit());
@@ -169,12 +190,14 @@ function timeLimit(): TurnOutcome {
 type ToolUse = { toolUseId: string; name: string; input: unknown; inputError?: string };
 
 /**
- * Whether this turn has fed the model text written by other people. From then on, tools that act on the user's
- * behalf are withheld until the user confirms in a new message: an instruction hidden in an issue or a diff cannot
- * make the agent open issues or pull requests.
+ * Whether this session has fed the model text written by other people (in any turn: the text stays in the history).
+ * From then on, tools that act on the user's behalf are stored as pending writes and run only when the user approves
+ * that exact call: an instruction hidden in an issue or a diff cannot make the agent open issues or pull requests, and
+ * neither can a "thanks" from the user in a later turn.
  */
 interface UntrustedGuard {
   readUntrusted: boolean;
+  gate?: WriteGate;
 }
 
 /** Runs the tool uses in order; consecutive read-only tools run concurrently. ConsentRequiredError propagates. */
@@ -238,9 +261,6 @@ async function execute(
   if (!tool) return refuse(`unknown tool ${use.name}`, `There is no tool named ${use.name}.`);
   if (use.inputError !== undefined)
     return refuse('invalid input', `Invalid input for ${use.name}: ${use.inputError}`);
-  if (tool.externalWrite && guard.readUntrusted) {
-    return refuse('withheld until you confirm', loadPrompt('write-withheld').trim());
-  }
   const parsed = tool.input.safeParse(use.input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
@@ -249,12 +269,45 @@ async function execute(
     return refuse('invalid input', `Invalid input for ${use.name}: ${problems.join('; ')}`);
   }
   try {
+    if (tool.externalWrite && guard.readUntrusted)
+      return await withhold(use.name, parsed.data, guard, context);
     return await tool.run(parsed.data, context);
   } catch (error) {
     if (error instanceof ConsentRequiredError) throw error;
     logger?.error('Tool failed', { tool: use.name, error: describe(error) });
     return refuse('failed', `${use.name} failed: ${describe(error)}`);
   }
+}
+
+/** Stores the write for the user's approval and tells the model (and, through `write_pending`, the user) so. */
+async function withhold(
+  toolName: string,
+  toolInput: unknown,
+  guard: UntrustedGuard,
+  context: ToolContext,
+): Promise<ToolOutput> {
+  if (guard.gate === undefined) {
+    const error = loadPrompt('write-withheld-unavailable').trim();
+    return { ok: false, summary: 'withheld: approvals are not available', content: { error } };
+  }
+  const ticket = await guard.gate.hold(toolName, toolInput);
+  context.emit({
+    type: 'write_pending',
+    action_id: ticket.actionId,
+    tool_name: toolName,
+    tool_input: toolInput,
+    summary: ticket.summary,
+    expires_at: ticket.expiresAt,
+  });
+  return {
+    ok: false,
+    summary: `withheld until you approve ${ticket.actionId}`,
+    content: {
+      status: 'awaiting_user_approval',
+      action_id: ticket.actionId,
+      note: loadPrompt('write-withheld', { action_id: ticket.actionId }).trim(),
+    },
+  };
 }
 
 /** Bedrock wants a JSON object in a `json` block; anything too big is cut and said to be cut. */

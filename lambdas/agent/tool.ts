@@ -8,6 +8,8 @@ export interface ToolContext {
   sessionId: string;
   emit: Emit;
   signal?: AbortSignal;
+  /** Whether the session has read text written by other people (tools that replace the user's work must not). */
+  sessionUntrusted?: () => boolean;
 }
 
 /** A tool's answer: `content` goes to the model (keep it small), `summary` to the client's `tool_result`. */

@@ -3,6 +3,9 @@ import type { Logger } from '../log';
 import { loadPrompt } from '../prompts';
 import type { ConsentBindings } from '../sessions/consents';
 import type { SessionStore } from '../sessions/messages';
+import { parseConfirmation, runWriteCommand } from '../writes/commands';
+import { type HoldWrite, WRITE_ID_PREFIX } from '../writes/gate';
+import { ActionError, type PendingWriteStore, type SessionTrust } from '../writes/ports';
 import type { Emit } from './events';
 import { type AgentLimits, runAgentTurn } from './loop';
 import type { ChatMessage, ModelPort } from './model';
@@ -23,6 +26,13 @@ export interface PlanCommand {
   planId?: string;
 }
 
+/** "approve"/"cancel" (or "yes"/"no") on whatever waits for the user: a review plan (`p_…`) or a withheld write (`w_…`). */
+export interface PendingCommand {
+  type: 'approve' | 'cancel';
+  /** Absent: the session's only pending item. */
+  id?: string;
+}
+
 /** The review workflow's commands, as the turn sees them (wired in lambdas/chat/wiring.ts). */
 export interface PlanCommands {
   /** A message that is a plan command ("approve", "cancel p_abc"), or undefined for an ordinary message. */
@@ -33,6 +43,15 @@ export interface PlanCommands {
    * @throws ConsentRequiredError when GitHub needs consent first
    */
   run(scope: TurnScope, command: PlanCommand, signal: AbortSignal): Promise<string>;
+  /** The session's pending plans, for telling a plain "approve" apart when a withheld write waits too. */
+  listPending(scope: TurnScope): Promise<Array<{ id: string; description: string }>>;
+}
+
+/** Withheld GitHub writes: the session's trust mark, where writes wait, and how a withheld call is stored. */
+export interface PendingWritesDeps {
+  store: PendingWriteStore;
+  trust: SessionTrust;
+  hold: HoldWrite;
 }
 
 export interface ChatTurnDeps {
@@ -45,6 +64,8 @@ export interface ChatTurnDeps {
   systemPrompt: string;
   toolsFor(scope: TurnScope): readonly Tool[];
   planCommands?: PlanCommands;
+  /** Absent: after the session reads text written by others, GitHub writes are refused outright. */
+  pendingWrites?: PendingWritesDeps;
   newSessionId(): string;
   logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 }
@@ -54,8 +75,8 @@ export interface ChatTurnInput {
   /** Absent: a new session is created and announced. */
   sessionId?: string;
   message: string;
-  /** A plan action from the request body; a plain "approve"/"cancel" message is recognised too. */
-  command?: PlanCommand;
+  /** An action from the request body; a plain "approve"/"cancel"/"yes"/"no" message is recognised too. */
+  command?: PendingCommand;
   returnUrl?: string;
   emit: Emit;
   remainingMs: () => number;
@@ -75,16 +96,21 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
   emit({ type: 'session', session_id: sessionId });
 
   // An approve/cancel needs the session to exist, not its history.
-  const command = input.command ?? deps.planCommands?.parse(input.message);
+  const command = input.command ?? parseCommand(deps, input.message);
   let history: ChatMessage[];
+  let untrusted = false;
   try {
     if (isNew) {
       history = [];
     } else {
-      const [exists, recent] = await Promise.all([
+      const [exists, recent, marked] = await Promise.all([
         deps.sessions.exists(input.userId, sessionId),
         command ? [] : deps.sessions.loadRecent(input.userId, sessionId, deps.limits.historyTokenBudget),
+        command || !deps.pendingWrites
+          ? false
+          : deps.pendingWrites.trust.isUntrusted(input.userId, sessionId),
       ]);
+      untrusted = marked;
       if (!exists) {
         emit({
           type: 'error',
@@ -107,12 +133,13 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
 
   const userMessage: ChatMessage = { role: 'user', content: [{ text: input.message }] };
   const scope: TurnScope = { userId: input.userId, sessionId, returnUrl: input.returnUrl, emit };
-  if (command && deps.planCommands) {
-    await runCommand(deps, deps.planCommands, { input, scope, command, userMessage });
+  if (command) {
+    await runCommand(deps, { input, scope, command, userMessage });
     return;
   }
 
   const tools = deps.toolsFor(scope);
+  const pendingWrites = deps.pendingWrites;
   const result = await runAgentTurn(
     { model: deps.model, limits: deps.limits, logger },
     {
@@ -123,8 +150,29 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
       context: { userId: input.userId, sessionId, signal: input.signal },
       emit,
       remainingMs: input.remainingMs,
+      writeGate: pendingWrites && {
+        untrusted,
+        hold: (toolName, toolInput) =>
+          pendingWrites.hold({ userId: input.userId, sessionId, toolName, toolInput }),
+      },
     },
   );
+
+  // The mark is (re)set before the turn is kept: a history holding others' text must never lose its mark. If the mark
+  // cannot be written, the turn is not kept either (fail closed).
+  if (result.readUntrusted && pendingWrites) {
+    try {
+      await pendingWrites.trust.markUntrusted(input.userId, sessionId);
+    } catch (error) {
+      logger.error('Marking the session untrusted failed', { sessionId, error: describe(error) });
+      emit({
+        type: 'error',
+        code: 'storage_error',
+        message: 'This reply could not be saved to the conversation history; ask again in a new message.',
+      });
+      return;
+    }
+  }
 
   const { outcome } = result;
   if (outcome.kind === 'consent') {
@@ -145,24 +193,82 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
   await save(deps, scope, messages);
 }
 
+/** A message that is an approve/cancel (or yes/no), or undefined for an ordinary message. */
+function parseCommand(deps: ChatTurnDeps, message: string): PendingCommand | undefined {
+  const plan = deps.planCommands?.parse(message);
+  if (plan) return { type: plan.type, ...(plan.planId === undefined ? {} : { id: plan.planId }) };
+  return deps.pendingWrites ? parseConfirmation(message) : undefined;
+}
+
 /** Runs an approve/cancel in this stream and keeps the exchange in the history. */
 async function runCommand(
   deps: ChatTurnDeps,
-  commands: PlanCommands,
-  turn: { input: ChatTurnInput; scope: TurnScope; command: PlanCommand; userMessage: ChatMessage },
+  turn: { input: ChatTurnInput; scope: TurnScope; command: PendingCommand; userMessage: ChatMessage },
 ): Promise<void> {
   // The review must stop (and post nothing) before the invocation's time runs out.
   const budget = AbortSignal.timeout(Math.max(1, turn.input.remainingMs() - deps.limits.reserveMs));
   const signal = turn.input.signal ? AbortSignal.any([turn.input.signal, budget]) : budget;
   let reply: string;
   try {
-    reply = await commands.run(turn.scope, turn.command, signal);
+    reply = await routeCommand(deps, turn.scope, turn.command, signal);
   } catch (error) {
     if (error instanceof ConsentRequiredError) return askForConsent(deps, turn.scope, error);
-    throw error;
+    if (!(error instanceof ActionError)) throw error;
+    turn.scope.emit({ type: 'error', code: error.code, message: error.message });
+    reply = error.message;
   }
   const answer: ChatMessage = { role: 'assistant', content: [{ text: reply || '(no reply)' }] };
   await save(deps, turn.scope, [turn.userMessage, answer]);
+}
+
+/**
+ * Sends the command to what it names: a withheld write (`w_…`) or a review plan. Without an id it applies to the
+ * session's only pending item; with both a plan and a write waiting it asks which, and changes nothing.
+ */
+async function routeCommand(
+  deps: ChatTurnDeps,
+  scope: TurnScope,
+  command: PendingCommand,
+  signal: AbortSignal,
+): Promise<string> {
+  const writes = deps.pendingWrites;
+  const plans = deps.planCommands;
+  const runWrite = (actionId: string) => {
+    if (!writes) throw new Error('withheld writes are not configured');
+    return runWriteCommand(
+      { writes: writes.store, logger: deps.logger },
+      {
+        type: command.type,
+        actionId,
+        tools: deps.toolsFor(scope),
+        context: { userId: scope.userId, sessionId: scope.sessionId, emit: scope.emit, signal },
+      },
+    );
+  };
+  const runPlan = (planId?: string) => {
+    if (!plans) throw new ActionError('plan_not_found', 'Review plans are not available here.');
+    return plans.run(scope, { type: command.type, ...(planId === undefined ? {} : { planId }) }, signal);
+  };
+
+  if (command.id !== undefined) {
+    return writes && command.id.startsWith(WRITE_ID_PREFIX) ? runWrite(command.id) : runPlan(command.id);
+  }
+  const waitingWrites = writes ? await writes.store.listPending(scope.userId, scope.sessionId) : [];
+  if (waitingWrites.length === 0) return runPlan();
+  const waitingPlans = plans ? await plans.listPending(scope) : [];
+  const [only] = waitingWrites;
+  if (waitingPlans.length === 0 && waitingWrites.length === 1 && only) return runWrite(only.actionId);
+  const items = [
+    ...waitingPlans.map((plan) => `- ${plan.id}: ${plan.description}`),
+    ...waitingWrites.map((write) => `- ${write.actionId}: ${write.summary}`),
+  ];
+  const text = loadPrompt('pending-command-which', {
+    action: command.type,
+    example: waitingWrites[0]?.actionId ?? '',
+    items: items.join('\n'),
+  }).trim();
+  scope.emit({ type: 'token', content: text });
+  return text;
 }
 
 /**

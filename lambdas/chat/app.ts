@@ -98,11 +98,13 @@ async function streamChat(
   const remainingMs = () => context.getRemainingTimeInMillis();
   try {
     // An action is kept in the history as the words a user would have typed for it.
+    const actionTarget =
+      'action' in request ? (request.action.plan_id ?? request.action.action_id ?? '') : '';
     const turn =
       'action' in request
         ? {
-            message: `${request.action.type} ${request.action.plan_id}`,
-            command: { type: request.action.type, planId: request.action.plan_id },
+            message: `${request.action.type} ${actionTarget}`,
+            command: { type: request.action.type, id: actionTarget },
           }
         : { message: request.message, returnUrl: request.return_url };
     await runChatTurn(deps.turn, {

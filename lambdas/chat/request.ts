@@ -6,7 +6,11 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 const sessionId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be 1 to 128 letters, digits, "_" or "-"');
 
-/** `POST /chat/stream`: a message, or an approve/cancel action on a review plan. */
+const pendingId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id from a plan or write_pending event');
+
+/** `POST /chat/stream`: a message, or an approve/cancel action on a review plan or a withheld write. */
 export const chatRequestSchema = z.union([
   z.strictObject({
     message: z.string().trim().min(1, 'must not be empty').max(32_000, 'must be at most 32,000 characters'),
@@ -19,10 +23,17 @@ export const chatRequestSchema = z.union([
   }),
   z.strictObject({
     session_id: sessionId,
-    action: z.strictObject({
-      type: z.enum(['approve', 'cancel']),
-      plan_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a plan id from a plan event'),
-    }),
+    action: z
+      .strictObject({
+        type: z.enum(['approve', 'cancel']),
+        /** A review plan's id (`p_…`) from a `plan` event. */
+        plan_id: pendingId.optional(),
+        /** A withheld write's id (`w_…`) from a `write_pending` event. */
+        action_id: pendingId.optional(),
+      })
+      .refine((action) => (action.plan_id === undefined) !== (action.action_id === undefined), {
+        message: 'give exactly one of plan_id and action_id',
+      }),
   }),
 ]);
 export type ChatRequest = z.infer<typeof chatRequestSchema>;

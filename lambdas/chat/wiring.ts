@@ -6,7 +6,7 @@ import { createBedrockModel, type RetryPolicy } from '../agent/bedrock';
 import { createCurrentTimeTool } from '../agent/builtin-tools';
 import type { ModelPort } from '../agent/model';
 import type { Tool } from '../agent/tool';
-import type { ChatTurnDeps, PlanCommands, TurnScope } from '../agent/turn';
+import type { ChatTurnDeps, PendingWritesDeps, PlanCommands, TurnScope } from '../agent/turn';
 import type { Config } from '../config';
 import {
   type CreateOctokitOptions,
@@ -20,11 +20,15 @@ import { createLogger, type Logger } from '../log';
 import { loadPrompt } from '../prompts';
 import { parsePlanCommand, runPlanCommand } from '../review/commands';
 import { createReviewGitHub, describeReviewGitHubError } from '../review/github-adapter';
+import { formatRef } from '../review/plan';
 import type { ReviewDeps } from '../review/ports';
 import { createPlanReviewTool } from '../review/tool';
 import { createConsentBindings } from '../sessions/consents';
 import { createSessionStore } from '../sessions/messages';
+import { createPendingWriteStore } from '../sessions/pending-writes';
 import { createPlanStore } from '../sessions/plans';
+import { createSessionTrust } from '../sessions/session-trust';
+import { createWriteGate } from '../writes/gate';
 import type { ChatAppDeps } from './app';
 
 /** Collaborators a caller may supply instead of the ones built from the config (the local server and tests do). */
@@ -128,6 +132,26 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
         emit: scope.emit,
         signal,
       }),
+    listPending: async (scope) =>
+      (await plans.listPending(scope.userId, scope.sessionId)).map((plan) => ({
+        id: plan.planId,
+        description: `review of ${formatRef(plan.ref)} ${plan.title}`,
+      })),
+  };
+  const pendingWriteStore = createPendingWriteStore({ client: dynamo, tableName: config.PLANS_TABLE });
+  const pendingWrites: PendingWritesDeps = {
+    store: pendingWriteStore,
+    trust: createSessionTrust({
+      client: dynamo,
+      tableName: config.SESSIONS_TABLE,
+      ttlDays: config.SESSION_TTL_DAYS,
+    }),
+    hold: createWriteGate({
+      writes: pendingWriteStore,
+      ttlMinutes: config.WRITE_APPROVAL_TTL_MINUTES,
+      now,
+      newId: () => randomBytes(9).toString('base64url'),
+    }),
   };
 
   const turn: ChatTurnDeps = {
@@ -143,6 +167,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     systemPrompt: loadPrompt('system', { review_scope: reviewScope }).trim(),
     toolsFor,
     planCommands,
+    pendingWrites,
     newSessionId: () => randomBytes(16).toString('base64url'),
     logger,
   };

@@ -78,6 +78,7 @@ export function createPlanReviewTool(deps: PlanReviewToolDeps): Tool {
           sessionId: context.sessionId,
           ref,
           signal: context.signal,
+          supersede: !(context.sessionUntrusted?.() ?? false),
         });
         if (result.outcome === 'nothing_to_review') {
           return {

@@ -67,7 +67,17 @@ export type PlanReviewResult =
  */
 export async function planReview(
   deps: ReviewDeps,
-  input: { userId: string; sessionId: string; ref: PullRequestRef; signal?: AbortSignal },
+  input: {
+    userId: string;
+    sessionId: string;
+    ref: PullRequestRef;
+    signal?: AbortSignal;
+    /**
+     * Cancel this session's older pending plans for the same PR (default true). False once the session has read text
+     * written by others: an injected "review it again" must not silently replace the plan the user is looking at.
+     */
+    supersede?: boolean;
+  },
 ): Promise<PlanReviewResult> {
   const ref = checkPullRequestRef(input.ref);
   const settings = resolveSettings(deps.settings);
@@ -106,7 +116,7 @@ export async function planReview(
     updatedAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + settings.planTtlHours * 3600,
   });
-  await supersedeOlderPlans(deps, input.userId, input.sessionId, planId, ref);
+  if (input.supersede !== false) await supersedeOlderPlans(deps, input.userId, input.sessionId, planId, ref);
   deps.logger?.info('review plan created', { planId, files: selection.reviewable.length });
   return {
     outcome: 'planned',

@@ -420,6 +420,8 @@ describe('log capture of a full session', () => {
       for (const message of [
         'list my repos',
         'create an issue in sample-dev/widgets titled Widgets flicker on resize',
+        // Listing repos read text written by others, so the write waits for this approval.
+        'approve',
         'show sample-dev/does-not-exist',
       ]) {
         keep((await chat(server.url, { message, session_id: sessionId }, { user: ALICE })).events);

@@ -128,6 +128,16 @@ describe('routing and refusals before any stream', () => {
     expect(answer.json?.error).toContain('session_id');
   });
 
+  it('answers 400 for an action naming both a plan and a withheld write', async () => {
+    const answer = await chat(server.url, {
+      session_id: 'abc',
+      action: { type: 'approve', plan_id: 'p_one', action_id: 'w_two' },
+    });
+
+    expect(answer.status).toBe(400);
+    expect(answer.json?.error).toContain('exactly one of plan_id and action_id');
+  });
+
   it('answers 400 for an empty message', async () => {
     const answer = await chat(server.url, { message: '   ' });
 

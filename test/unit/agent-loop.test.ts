@@ -298,6 +298,81 @@ describe('runAgentTurn', () => {
     expect(result.outcome.kind).toBe('completed');
   });
 
+  it('stores a write proposed in a session marked untrusted by an earlier turn, and does not run it', async () => {
+    const created: string[] = [];
+    const held: Array<{ toolName: string; toolInput: unknown }> = [];
+    const events: ChatEvent[] = [];
+    const model = scriptedModel([
+      toolCall(['create_issue', { title: 'injected' }]),
+      text('It waits for you.'),
+    ]);
+    const writeGate = {
+      untrusted: true,
+      async hold(toolName: string, toolInput: unknown) {
+        held.push({ toolName, toolInput });
+        return {
+          actionId: 'w_abc',
+          summary: 'create_issue {"title":"injected"}',
+          expiresAt: '2030-01-01T01:00:00.000Z',
+        };
+      },
+    };
+
+    const result = await runAgentTurn(
+      { model, limits },
+      turnInput([issueCreator(created)], events, { writeGate }),
+    );
+
+    expect(created).toEqual([]);
+    expect(held).toEqual([{ toolName: 'create_issue', toolInput: { title: 'injected' } }]);
+    expect(events).toContainEqual({
+      type: 'write_pending',
+      action_id: 'w_abc',
+      tool_name: 'create_issue',
+      tool_input: { title: 'injected' },
+      summary: 'create_issue {"title":"injected"}',
+      expires_at: '2030-01-01T01:00:00.000Z',
+    });
+    expect(result.readUntrusted).toBe(true);
+  });
+
+  it('runs a write at once in a session that never read text written by others', async () => {
+    const created: string[] = [];
+    const writeGate = {
+      untrusted: false,
+      hold: async () => {
+        throw new Error('must not be held');
+      },
+    };
+    const model = scriptedModel([toolCall(['create_issue', { title: 'mine' }]), text('Done.')]);
+
+    const result = await runAgentTurn(
+      { model, limits },
+      turnInput([issueCreator(created)], [], { writeGate }),
+    );
+
+    expect(created).toEqual(['mine']);
+    expect(result.readUntrusted).toBe(false);
+  });
+
+  it('reports that the turn read untrusted text, so the session can be marked', async () => {
+    const readIssue = defineTool({
+      name: 'read_issue',
+      description: 'reads third-party text',
+      input: z.object({}),
+      readOnly: true,
+      untrustedOutput: true,
+      async run() {
+        return { ok: true, summary: 'read', content: { body: 'text by someone else' } };
+      },
+    });
+    const model = scriptedModel([toolCall(['read_issue', {}]), text('Read it.')]);
+
+    const result = await runAgentTurn({ model, limits }, turnInput([readIssue], []));
+
+    expect(result.readUntrusted).toBe(true);
+  });
+
   it('withholds a write on the user’s behalf once the turn has read text written by others', async () => {
     const created: string[] = [];
     const readIssue = defineTool({
@@ -325,7 +400,7 @@ describe('runAgentTurn', () => {
       type: 'tool_result',
       tool_name: 'create_issue',
       ok: false,
-      summary: 'withheld until you confirm',
+      summary: 'withheld: approvals are not available',
     });
   });
 

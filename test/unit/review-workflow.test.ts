@@ -152,6 +152,18 @@ describe('planReview', () => {
     expect(pending.map((plan) => plan.planId)).toEqual([second]);
     expect((await h.plans.get(USER, first)).status).toBe('cancelled');
   });
+
+  it('keeps the older pending plan when the session has read text written by others (no silent replacement)', async () => {
+    const h = harness();
+    const first = await planned(h);
+
+    const second = await planReview(h.deps, { userId: USER, sessionId: SESSION, ref: REF, supersede: false });
+
+    const pending = await findPendingPlans(h.deps, { userId: USER, sessionId: SESSION });
+    expect(second.outcome).toBe('planned');
+    expect(pending.map((plan) => plan.planId)).toContain(first);
+    expect(pending).toHaveLength(2);
+  });
 });
 
 describe('approvePlan', () => {
