@@ -151,5 +151,8 @@ export function createDoctorPorts(options: AdapterOptions): DoctorPorts {
     readFile: (path) => readFile(path, 'utf8'),
     fetch: doFetch,
     functionUrlSigner: (region) => createSigV4Signer({ region, credentials: options.credentials }),
+    close: () => {
+      for (const client of [bedrock, secrets, control]) client.destroy();
+    },
   };
 }

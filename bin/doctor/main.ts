@@ -4,6 +4,7 @@ import { ContextError } from '../../lib/context';
 import { type DoctorOptions, parseDoctorArgs, USAGE } from './args';
 import type { DoctorPorts } from './ports';
 import { createChecklistWriter, type RunHeader, type TextSink, toJsonReport } from './render';
+import type { CheckResult } from './result';
 import { type DoctorRunInput, planDoctor, runChecks } from './run';
 import { type DoctorSettings, resolveSettings } from './settings';
 
@@ -58,13 +59,19 @@ export async function runDoctorCli(io: DoctorIo): Promise<number> {
     chatMessage: loadPrompt('doctor-check').trim(),
     limits: io.limits,
   };
-  const plan = await planDoctor(input);
-  const header: RunHeader = { stackName: settings.stackName, region: settings.region, plan };
   const writer = options.json
     ? undefined
     : createChecklistWriter(io.stdout, { color: Boolean(io.stdout.isTTY) && io.env.NO_COLOR === undefined });
-  writer?.header(header);
-  const results = await runChecks(plan, input, (result) => writer?.result(result));
+  let header: RunHeader;
+  let results: CheckResult[];
+  try {
+    const plan = await planDoctor(input);
+    header = { stackName: settings.stackName, region: settings.region, plan };
+    writer?.header(header);
+    results = await runChecks(plan, input, (result) => writer?.result(result));
+  } finally {
+    input.ports.close();
+  }
   if (writer) writer.summary(results);
   else io.stdout.write(toJsonReport(header, results));
   return results.some((result) => result.status === 'fail') ? DOCTOR_EXIT.failed : DOCTOR_EXIT.ok;

@@ -57,4 +57,6 @@ export interface DoctorPorts {
   fetch: typeof fetch;
   /** A SigV4 signer for a function URL in `region` (service `lambda`). */
   functionUrlSigner(region: string): RequestSigner;
+  /** Closes the clients' connections (a run's last step, so nothing keeps the process alive). */
+  close(): void;
 }

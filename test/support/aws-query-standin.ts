@@ -149,7 +149,12 @@ export async function startAwsQueryStandin(options: AwsQueryStandinOptions = {})
   return {
     url: `http://127.0.0.1:${port}/`,
     requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Clients keep their connections alive; the stand-in does not wait for them.
+        server.closeAllConnections();
+      }),
   };
 }
 

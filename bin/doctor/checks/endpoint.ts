@@ -46,7 +46,7 @@ export async function checkHealth(
       'Something other than the chat function answers at this URL: check the ChatUrl output or --url.',
     );
   }
-  return pass(`GET /health: 200 healthy in ${Date.now() - started} ms${signedAs(target)}`);
+  return pass(`200 healthy in ${Date.now() - started} ms${signedAs(target)}`);
 }
 
 /**
