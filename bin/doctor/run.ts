@@ -93,7 +93,7 @@ function outputsQuery(input: DoctorRunInput) {
  * else `before`. Looking up the outputs here means the `stack-outputs` check reuses them.
  */
 export async function planDoctor(input: DoctorRunInput): Promise<DoctorPlan> {
-  if (input.options.phase) return { phase: input.options.phase, reason: 'as asked (--phase)' };
+  if (input.options.phase) return { phase: input.options.phase, reason: `--phase ${input.options.phase}` };
   const lookup = await lookUpOutputs(input.ports, outputsQuery(input));
   switch (lookup.kind) {
     case 'found':

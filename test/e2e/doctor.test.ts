@@ -163,7 +163,7 @@ describe('npm run doctor, end to end against the stand-ins', () => {
 
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
-      'Doctor: stack GitHubCodingAgent in ap-southeast-2, all checks (as asked (--phase))',
+      'Doctor: stack GitHubCodingAgent in ap-southeast-2, all checks (--phase all)',
     );
     expect(run.stdout).toMatch(/✔ One chat turn +session \S+: \d+ events ending in done/);
     expect(run.stdout).toContain(`✔ Callback URL                     ${CALLBACK}`);
