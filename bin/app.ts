@@ -4,9 +4,10 @@
  */
 import { createCodingAgentApp } from '../lib/app';
 import { ContextError } from '../lib/context';
+import { formatNagSummary } from '../lib/nag-report';
 
 try {
-  createCodingAgentApp().app.synth();
+  createCodingAgentApp({}, process.env, (summary) => console.error(formatNagSummary(summary))).app.synth();
 } catch (error) {
   if (!(error instanceof ContextError)) throw error;
   console.error(error.message);

@@ -25,6 +25,14 @@ export const workloadIdentityArn = (stack: Stack, name: string) =>
 /** `...:token-vault/default` */
 export const tokenVaultArn = (stack: Stack) => agentCoreArn(stack, 'token-vault', 'default');
 
-/** `...:token-vault/default/oauth2credentialprovider/<name>` */
+/**
+ * `...:token-vault/default/oauth2credentialprovider`: the collection. AgentCore authorises Get/List (and the
+ * data-plane token calls) against the parent and collection ARNs as well as the provider's own, as aws-cdk-lib's
+ * AgentCore grants (`TOKEN_VAULT_OAUTH2_PARENT_RESOURCES`) do.
+ */
+export const oauth2CredentialProviderCollectionArn = (stack: Stack) =>
+  agentCoreArn(stack, 'token-vault', 'default/oauth2credentialprovider');
+
+/** `...:token-vault/default/oauth2credentialprovider/<name>`; `*` for every provider in the vault. */
 export const oauth2CredentialProviderArn = (stack: Stack, name: string) =>
   agentCoreArn(stack, 'token-vault', `default/oauth2credentialprovider/${name}`);

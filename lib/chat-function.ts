@@ -8,11 +8,11 @@ import {
   aws_lambda_nodejs as nodejs,
   RemovalPolicy,
   Stack,
-  type aws_secretsmanager as secretsmanager,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
   oauth2CredentialProviderArn,
+  oauth2CredentialProviderCollectionArn,
   tokenVaultArn,
   workloadIdentityArn,
   workloadIdentityDirectoryArn,
@@ -50,8 +50,8 @@ export interface ChatFunctionProps {
   providerName: string;
   /** The same name from the custom resource, so the function depends on the provider existing. */
   providerRef: string;
-  /** The operator's client-secret secret: AgentCore reads it as the caller when it exchanges or refreshes tokens. */
-  clientSecret: secretsmanager.ISecret;
+  /** The operator's client-secret secret (full ARN pattern): AgentCore reads it as the caller for token exchanges. */
+  clientSecretArn: string;
   oauthScopes: string[];
   returnUrls: string[];
   reviewPathPrefixes: string[];
@@ -132,12 +132,12 @@ export function addChatFunction(scope: Construct, props: ChatFunctionProps, id =
         workloadIdentityDirectoryArn(stack),
         identityArn,
         tokenVaultArn(stack),
+        oauth2CredentialProviderCollectionArn(stack),
         oauth2CredentialProviderArn(stack, props.providerName),
       ],
     }),
   );
-  // AgentCore reads an EXTERNAL client secret with the caller's credentials (no privilege escalation through it).
-  props.clientSecret.grantRead(fn);
+  fn.addToRolePolicy(clientSecretReadViaAgentCore(props.clientSecretArn));
 
   const url = fn.addFunctionUrl({
     authType: lambda.FunctionUrlAuthType.AWS_IAM,
@@ -160,19 +160,50 @@ export function addChatFunction(scope: Construct, props: ChatFunctionProps, id =
         : undefined,
   });
 
-  // Since October 2025 a new function URL needs both actions from its callers.
   const invokePolicy = new iam.ManagedPolicy(construct, 'InvokePolicy', {
     description: 'Attach to the IAM users or roles allowed to use the GitHub coding agent chat URL',
-    statements: [
-      new iam.PolicyStatement({
-        sid: 'InvokeChatFunctionUrl',
-        actions: ['lambda:InvokeFunctionUrl', 'lambda:InvokeFunction'],
-        resources: [fn.functionArn],
-      }),
-    ],
+    statements: chatUrlInvokeStatements(fn.functionArn),
   });
 
   return { fn, url, invokePolicy };
+}
+
+/**
+ * What a caller of the chat URL needs, and no more: what aws-cdk-lib's `grantInvokeUrl` emits. Since October 2025 a
+ * new function URL needs both actions, but `lambda:InvokeFunction` is only valid through the URL
+ * (`lambda:InvokedViaFunctionUrl`). Without that condition a holder could call Invoke directly with a hand-written
+ * event naming another user in `requestContext.authorizer.iam` and act with that user's GitHub token.
+ */
+export function chatUrlInvokeStatements(functionArn: string): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'InvokeChatFunctionUrl',
+      actions: ['lambda:InvokeFunctionUrl'],
+      resources: [functionArn],
+      conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': lambda.FunctionUrlAuthType.AWS_IAM } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'InvokeChatFunctionOnlyThroughUrl',
+      actions: ['lambda:InvokeFunction'],
+      resources: [functionArn],
+      conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': true } },
+    }),
+  ];
+}
+
+/**
+ * Read access to the operator's client secret for AgentCore only. With `clientSecretSource: EXTERNAL` AgentCore
+ * reads the secret when it exchanges or refreshes a token, as the caller of GetResourceOauth2Token, through a
+ * forward access session: such requests carry `aws:CalledVia = bedrock-agentcore.amazonaws.com`. The function's own
+ * code calling Secrets Manager carries no `aws:CalledVia`, so this grant does not let it read the secret.
+ */
+export function clientSecretReadViaAgentCore(secretArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'ClientSecretReadByAgentCoreOnly',
+    actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+    resources: [secretArn],
+    conditions: { 'ForAnyValue:StringEquals': { 'aws:CalledVia': ['bedrock-agentcore.amazonaws.com'] } },
+  });
 }
 
 /** Invoke rights on the configured model only: the profile itself, and its foundation models only through it. */

@@ -10,7 +10,11 @@ import type { Construct } from 'constructs';
 import { hasPrompts } from './bundling';
 import { addChatFunction, type ChatFunction } from './chat-function';
 import type { StackContext } from './context';
-import { addGitHubOAuthProvider, type GitHubOAuthProvider } from './github-oauth-provider';
+import {
+  addGitHubOAuthProvider,
+  anyCredentialProviderArn,
+  type GitHubOAuthProvider,
+} from './github-oauth-provider';
 import { modelAccess } from './model-access';
 import { acknowledgeNagFindings } from './nag-suppressions';
 import { type AgentTables, addTables } from './tables';
@@ -57,6 +61,8 @@ export class CodingAgentStack extends Stack {
       secretName: settings.githubSecretName,
       secretJsonKey: settings.githubSecretJsonKey,
       retainOnDelete: settings.retainProviderOnDelete,
+      adoptExisting: settings.adoptExistingProvider,
+      deleteAdoptedOnDelete: settings.deleteAdoptedProvider,
     });
 
     this.chat = addChatFunction(this, {
@@ -74,7 +80,7 @@ export class CodingAgentStack extends Stack {
       workloadIdentityRef: this.workloadIdentity.ref,
       providerName: settings.providerName,
       providerRef: this.oauthProvider.providerName,
-      clientSecret: this.oauthProvider.secret,
+      clientSecretArn: this.oauthProvider.secretArnPattern,
       oauthScopes: settings.oauthScopes,
       returnUrls: settings.returnUrls,
       reviewPathPrefixes: settings.reviewPathPrefixes,
@@ -126,6 +132,7 @@ export class CodingAgentStack extends Stack {
       functions: [this.chat.fn, this.oauthProvider.handler],
       providerFramework: this.oauthProvider.frameworkFunction,
       customResourceHandler: this.oauthProvider.handler,
+      anyCredentialProviderArn: anyCredentialProviderArn(this),
     });
   }
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ModelAccessError, modelAccess, profileSourceRegionFits } from './model-access';
 
 /** The Region the stack deploys to when `-c region=...` is not given. */
 export const DEFAULT_REGION = 'ap-southeast-2';
@@ -32,7 +33,40 @@ export const CONTEXT_KEYS = [
   'chatMemoryMb',
   'logLevel',
   'retainProviderOnDelete',
+  'adoptExistingProvider',
+  'deleteAdoptedProvider',
+  'skipRegionChecks',
 ] as const;
+
+/**
+ * Regions with AgentCore Identity, from the AgentCore developer guide's "Supported AWS Regions" table
+ * (docs.aws.amazon.com/bedrock-agentcore/latest/devguide/agentcore-regions.html). A Region AWS adds later passes
+ * with `-c skipRegionChecks=true`.
+ */
+export const AGENTCORE_IDENTITY_REGIONS: ReadonlySet<string> = new Set([
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'sa-east-1',
+  'eu-central-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-north-1',
+  'eu-south-1',
+  'eu-south-2',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-5',
+  'ap-southeast-7',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'us-gov-west-1',
+]);
 
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -60,7 +94,7 @@ const flag = z
   .default(false)
   .transform((value) => value === true || value === 'true');
 
-/** AgentCore Identity resource names: letters, digits, '-' and '_' (the control-plane API's own pattern). */
+/** Credential provider names: letters, digits, '-' and '_' (the control-plane API's own pattern). */
 const agentCoreName = (fallback: string) =>
   z
     .string()
@@ -102,7 +136,13 @@ export const contextSchema = z.object({
     .default('github-coding-agent/oauth'),
   githubSecretJsonKey: z.string().min(1).max(256).default('clientSecret'),
   providerName: agentCoreName('github-provider'),
-  workloadIdentityName: agentCoreName('github-coding-agent'),
+  /** What AWS::BedrockAgentCore::WorkloadIdentity accepts for Name: 3-255 of [A-Za-z0-9_.-]. */
+  workloadIdentityName: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, "may contain only letters, digits, '.', '-' and '_'")
+    .min(3, 'must be at least 3 characters')
+    .max(255, 'must be at most 255 characters')
+    .default('github-coding-agent'),
   oauthScopes: list(['repo', 'read:user']).pipe(z.array(z.string()).min(1, 'needs at least one scope')),
   returnUrls: list([DEFAULT_RETURN_URL]).pipe(z.array(httpUrl).min(1, 'needs at least one return URL')),
   corsOrigins: list([]).pipe(
@@ -112,8 +152,14 @@ export const contextSchema = z.object({
   chatTimeoutSeconds: intInRange(300, 10, 900, 'seconds'),
   chatMemoryMb: intInRange(1024, 128, 10240, 'MB'),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
-  /** Keep the OAuth provider when the stack is deleted (e.g. one an operator created by hand and the stack adopted). */
+  /** Keep the OAuth provider when the stack is deleted, whoever created it. */
   retainProviderOnDelete: flag,
+  /** Take over a provider of that name that already exists (by default an existing name fails the deploy). */
+  adoptExistingProvider: flag,
+  /** Delete an adopted provider with the stack (by default it is kept: deleting it deletes users' GitHub tokens). */
+  deleteAdoptedProvider: flag,
+  /** Skip the Region checks (AgentCore Identity's Regions, the model profile's geography) for a newer Region. */
+  skipRegionChecks: flag,
 });
 
 export type StackContext = z.infer<typeof contextSchema>;
@@ -127,26 +173,123 @@ export class ContextError extends Error {
 }
 
 /**
- * Validates raw context values (what `node.tryGetContext` returns for each key).
+ * Validates raw context values (what `node.tryGetContext` returns for each key), then how they fit together.
  * @throws ContextError naming every invalid key and why
  */
 export function parseContext(raw: Partial<Record<ContextKey, unknown>>): StackContext {
   const result = contextSchema.safeParse(raw);
-  if (result.success) return result.data;
-  throw new ContextError(
-    result.error.issues.map((issue) => {
-      const key = issue.path.join('.') || '(context)';
-      return `${key}: ${issue.message} (got ${JSON.stringify(raw[issue.path[0] as ContextKey])})`;
-    }),
-  );
+  if (!result.success) {
+    throw new ContextError(
+      result.error.issues.map((issue) => {
+        const key = issue.path.join('.') || '(context)';
+        return `${key}: ${issue.message} (got ${JSON.stringify(raw[issue.path[0] as ContextKey])})`;
+      }),
+    );
+  }
+  const problems = regionProblems(result.data);
+  if (problems.length > 0) throw new ContextError(problems);
+  return result.data;
 }
 
-/** Reads every known key through `tryGetContext` (cdk.json, `-c`, or a test's App context) and validates it. */
-export function readContext(getContext: (key: string) => unknown): StackContext {
+/** Whether the Region has AgentCore Identity and the model can be called from it. */
+function regionProblems(context: StackContext): string[] {
+  const { region, modelId } = context;
+  const problems: string[] = [];
+  const skip = 'if AWS has added it since, deploy with -c skipRegionChecks=true';
+  if (!context.skipRegionChecks && !AGENTCORE_IDENTITY_REGIONS.has(region)) {
+    problems.push(
+      `region: AgentCore Identity is not available in ${region} (the GitHub sign-in needs it); choose one of ` +
+        `${[...AGENTCORE_IDENTITY_REGIONS].sort().join(', ')}, or ${skip}`,
+    );
+  }
+  const fits = profileSourceRegionFits(modelId, region);
+  if (!context.skipRegionChecks && fits === false) {
+    const prefix = modelId.split('.')[0];
+    problems.push(
+      `modelId: ${modelId} is a "${prefix}." inference profile, which cannot be called from ${region} (outside its ` +
+        `geography); use the profile for ${region}'s geography (e.g. "global.${modelId.slice(
+          (prefix ?? '').length + 1,
+        )}"), deploy to a Region in that geography, or ${skip}`,
+    );
+  }
+  try {
+    // Only the destination-Region lookup can fail here; the ARNs themselves are built with the stack's values.
+    modelAccess({
+      modelId,
+      region,
+      account: '000000000000',
+      partition: 'aws',
+      destinationRegions: context.modelDestinationRegions,
+    });
+  } catch (error) {
+    if (!(error instanceof ModelAccessError)) throw error;
+    problems.push(`modelDestinationRegions: ${error.message}`);
+  }
+  return problems;
+}
+
+/** Context keys an operator writes: plain identifiers. CDK's own (`@aws-cdk/...`, `aws:cdk:...`) have separators. */
+const OPERATOR_KEY = /^[A-Za-z][A-Za-z0-9]*$/;
+
+/**
+ * Context keys this app does not know, each with the closest known key (a typo such as `githubClientid` would
+ * otherwise be ignored and the deploy would go ahead with the default).
+ */
+export function unknownKeyProblems(keys: readonly string[]): string[] {
+  const known = new Set<string>(CONTEXT_KEYS);
+  return keys
+    .filter((key) => OPERATOR_KEY.test(key) && !known.has(key))
+    .map((key) => {
+      const suggestion = closestKey(key);
+      return `${key}: is not a context key of this app${suggestion ? ` (did you mean ${suggestion}?)` : ''}; the keys are listed in docs/deployment.md`;
+    });
+}
+
+function closestKey(key: string): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of CONTEXT_KEYS) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { key: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(key.length / 3)) ? best.key : undefined;
+}
+
+/** Levenshtein distance: O(a·b) on two short keys. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
+ * Reads every known key through `tryGetContext` (cdk.json, `-c`, or a test's App context) and validates it.
+ * @param allKeys every key in the context, to reject the ones this app does not know
+ * @throws ContextError naming every invalid or unknown key
+ */
+export function readContext(
+  getContext: (key: string) => unknown,
+  allKeys: readonly string[] = [],
+): StackContext {
+  const problems = unknownKeyProblems(allKeys);
   const raw: Partial<Record<ContextKey, unknown>> = {};
   for (const key of CONTEXT_KEYS) {
     const value = getContext(key);
     if (value !== undefined) raw[key] = value;
   }
-  return parseContext(raw);
+  let context: StackContext | undefined;
+  try {
+    context = parseContext(raw);
+  } catch (error) {
+    if (!(error instanceof ContextError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (!context || problems.length > 0) throw new ContextError(problems);
+  return context;
 }

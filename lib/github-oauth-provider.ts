@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import {
+  ArnFormat,
   CustomResource,
   custom_resources as cr,
   Duration,
@@ -12,7 +13,11 @@ import {
   aws_secretsmanager as secretsmanager,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { oauth2CredentialProviderArn, tokenVaultArn } from './agentcore-arns';
+import {
+  oauth2CredentialProviderArn,
+  oauth2CredentialProviderCollectionArn,
+  tokenVaultArn,
+} from './agentcore-arns';
 import {
   bundlingOptions,
   FUNCTION_ARCHITECTURE,
@@ -20,6 +25,9 @@ import {
   PROJECT_ROOT,
   SOURCE_MAP_ENV,
 } from './bundling';
+
+/** Every OAuth2 credential provider in the default token vault (the handler's read/delete grant). */
+export const anyCredentialProviderArn = (stack: Stack) => oauth2CredentialProviderArn(stack, '*');
 
 /** The custom resource's type in the template. */
 export const OAUTH_PROVIDER_RESOURCE_TYPE = 'Custom::GitHubOAuth2CredentialProvider';
@@ -35,13 +43,17 @@ export interface GitHubOAuthProviderProps {
   secretJsonKey: string;
   /** Leave the provider in AgentCore when the stack (or this resource) is deleted. */
   retainOnDelete: boolean;
+  /** Take over a provider of that name that already exists; without it, an existing name fails the deploy. */
+  adoptExisting: boolean;
+  /** Delete an adopted provider with the stack too (by default it is kept: deleting it deletes users' tokens). */
+  deleteAdoptedOnDelete: boolean;
 }
 
 /** What the stack wires to other resources and outputs. */
 export interface GitHubOAuthProvider {
-  /** The custom resource; its Ref (physical id) is the provider name. */
+  /** The custom resource; its physical id is `<name>`, or `adopted:<name>` for an adopted provider. */
   resource: CustomResource;
-  /** The provider name as a token, so readers depend on the provider existing. */
+  /** The `ProviderName` attribute, so readers depend on the provider existing. */
   providerName: string;
   /** `ProviderArn` attribute. */
   providerArn: string;
@@ -49,6 +61,8 @@ export interface GitHubOAuthProvider {
   callbackUrl: string;
   /** The operator's secret (imported by name, never read by CloudFormation). */
   secret: secretsmanager.ISecret;
+  /** The IAM resource pattern of that secret (`<name>-??????`: Secrets Manager appends a random suffix). */
+  secretArnPattern: string;
   /** The onEvent handler (lambdas/oauth-provider/handler.ts). */
   handler: nodejs.NodejsFunction;
   /** The Provider framework that fronts the handler. */
@@ -81,8 +95,11 @@ export function addGitHubOAuthProvider(
     runtime: FUNCTION_RUNTIME,
     architecture: FUNCTION_ARCHITECTURE,
     memorySize: 256,
-    // SDK retries are bounded well inside this, so CloudFormation gets an answer, never a timeout.
-    timeout: Duration.minutes(2),
+    // Room for waiting until AgentCore finishes a change (at most 8 minutes, lambdas/oauth-provider/handler.ts) plus
+    // the bounded SDK calls around it, so CloudFormation gets an answer, never a timeout. The Provider framework's
+    // own function waits up to 15 minutes for this one; an isComplete waiter would add a Step Functions state
+    // machine for changes that take seconds.
+    timeout: Duration.minutes(10),
     bundling: bundlingOptions({ copyPrompts: false }),
     environment: { ...SOURCE_MAP_ENV },
     logGroup: new logs.LogGroup(construct, 'HandlerLogs', {
@@ -92,16 +109,29 @@ export function addGitHubOAuthProvider(
     description: 'Creates, adopts, updates and deletes the AgentCore GitHub OAuth2 credential provider',
   });
 
+  const vault = [tokenVaultArn(stack), oauth2CredentialProviderCollectionArn(stack)];
   handler.addToRolePolicy(
     new iam.PolicyStatement({
-      sid: 'ManageGitHubCredentialProvider',
+      sid: 'CreateAndUpdateGitHubCredentialProvider',
       actions: [
         'bedrock-agentcore:CreateOauth2CredentialProvider',
         'bedrock-agentcore:UpdateOauth2CredentialProvider',
+      ],
+      resources: [...vault, oauth2CredentialProviderArn(stack, props.providerName)],
+    }),
+  );
+  // Reading and deleting cover every provider name, not just the current one: after a rename CloudFormation deletes
+  // the old name with the new template's policy, and a name-scoped grant would leave the old provider orphaned. It
+  // also lets this role read or delete other providers in the vault; the handler only deletes the physical ids
+  // CloudFormation sends it (never an adopted one unless told), and only the Provider framework invokes it.
+  handler.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadAndDeleteCredentialProviders',
+      actions: [
         'bedrock-agentcore:GetOauth2CredentialProvider',
         'bedrock-agentcore:DeleteOauth2CredentialProvider',
       ],
-      resources: [tokenVaultArn(stack), oauth2CredentialProviderArn(stack, props.providerName)],
+      resources: [...vault, anyCredentialProviderArn(stack)],
     }),
   );
   // The first provider in an account creates the default token vault on the caller's behalf.
@@ -132,12 +162,20 @@ export function addGitHubOAuthProvider(
       SecretId: props.secretName,
       SecretJsonKey: props.secretJsonKey,
       RetainOnDelete: String(props.retainOnDelete),
+      AdoptExisting: String(props.adoptExisting),
+      DeleteAdoptedOnDelete: String(props.deleteAdoptedOnDelete),
     },
   });
 
   return {
     resource,
-    providerName: resource.ref,
+    secretArnPattern: stack.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${props.secretName}-??????`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
+    providerName: resource.getAttString('ProviderName'),
     providerArn: resource.getAttString('ProviderArn'),
     callbackUrl: resource.getAttString('CallbackUrl'),
     secret,

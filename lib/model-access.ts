@@ -5,6 +5,32 @@
 const PROFILE_PREFIXES = new Set(['global', 'us', 'us-gov', 'eu', 'apac', 'au', 'jp', 'ca']);
 
 /**
+ * The Regions each cross-Region profile prefix can be called from: a profile exists only in the source Regions of
+ * its geography (Bedrock user guide, "Supported Regions and models for inference profiles"). Kept to the geography
+ * rather than per-model lists, so it rejects only what can never work.
+ */
+const PROFILE_SOURCE_REGIONS: Readonly<Record<string, (region: string) => boolean>> = {
+  global: (region) => !region.startsWith('us-gov-') && !region.startsWith('cn-'),
+  us: (region) => /^us-(east|west)-\d$/.test(region),
+  'us-gov': (region) => region.startsWith('us-gov-'),
+  eu: (region) => region.startsWith('eu-'),
+  apac: (region) => region.startsWith('ap-') || region === 'me-central-1',
+  au: (region) => region === 'ap-southeast-2' || region === 'ap-southeast-4',
+  jp: (region) => region === 'ap-northeast-1' || region === 'ap-northeast-3',
+  ca: (region) => region.startsWith('ca-'),
+};
+
+/**
+ * Whether `modelId` can be invoked from `region`: `false` for a cross-Region profile used outside its geography
+ * (e.g. `eu.` from ap-southeast-2), `undefined` when `modelId` is not a profile (an in-Region model id).
+ */
+export function profileSourceRegionFits(modelId: string, region: string): boolean | undefined {
+  const [prefix, ...rest] = modelId.split('.');
+  if (prefix === undefined || rest.length === 0 || !PROFILE_PREFIXES.has(prefix)) return undefined;
+  return PROFILE_SOURCE_REGIONS[prefix]?.(region) ?? true;
+}
+
+/**
  * Destination Regions of geographic profiles whose list is stable enough to ship as a default. The `au.` profiles
  * route among Sydney, Melbourne and Auckland (AWS announced Auckland as part of the AU geography); naming a Region a
  * profile never uses grants nothing extra. Other prefixes need `-c modelDestinationRegions=...`.

@@ -18,6 +18,8 @@ export interface NagTargets {
   providerFramework: lambda.IFunction;
   /** The custom resource handler the framework invokes. */
   customResourceHandler: lambda.IFunction;
+  /** `token-vault/default/oauth2credentialprovider/*`: what the handler may read and delete. */
+  anyCredentialProviderArn: string;
 }
 
 /**
@@ -38,6 +40,21 @@ export function acknowledgeNagFindings(targets: NagTargets): void {
     `AwsSolutions-IAM5[Resource::<${handlerLogicalId}.Arn>:*]`,
     "The custom_resources.Provider framework's own policy: it may invoke only this stack's OAuth provider handler " +
       '(any version or alias of it, hence ":*"); no other function matches.',
+  );
+
+  const anyProvider = Stack.of(handler).resolve(targets.anyCredentialProviderArn);
+  if (typeof anyProvider !== 'string') {
+    throw new Error(
+      'The credential provider ARN must resolve to text (the stack needs a concrete account and Region)',
+    );
+  }
+  acknowledge(
+    targets.customResourceHandler.role,
+    `AwsSolutions-IAM5[Resource::${anyProvider}]`,
+    'Get and Delete of OAuth2 credential providers cover every name: after a rename CloudFormation deletes the old ' +
+      "provider with the new template's policy, which a name-scoped grant would deny, orphaning it with its users' " +
+      'tokens. Create and Update stay scoped to the configured name; the handler deletes only physical ids ' +
+      'CloudFormation sends it (adopted providers only on request) and only the Provider framework invokes it.',
   );
 }
 

@@ -4,6 +4,7 @@ import {
   DeleteOauth2CredentialProviderCommand,
   GetOauth2CredentialProviderCommand,
   type Oauth2ProviderConfigInput,
+  type Status,
   UpdateOauth2CredentialProviderCommand,
 } from '@aws-sdk/client-bedrock-agentcore-control';
 import { errorMessage, errorName, ProviderFailure } from './errors';
@@ -23,14 +24,26 @@ export interface ProviderInfo {
   callbackUrl: string;
 }
 
+/**
+ * What `GetOauth2CredentialProvider` says about a provider now. Creation, update and deletion are asynchronous:
+ * `status` moves through CREATING/UPDATING/DELETING to READY (or `*_FAILED`, with `failureReason`). A response
+ * without `status` comes from an API version that predates it and is treated as READY.
+ */
+export interface ProviderState extends Partial<ProviderInfo> {
+  status?: Status;
+  failureReason?: string;
+}
+
 /** The AgentCore Identity control-plane calls the custom resource makes. */
 export interface CredentialProviderApi {
-  /** Creates the provider; `'exists'` when one of that name is already there (the caller adopts it). */
+  /** Creates the provider; `'exists'` when one of that name is already there (the caller decides whether to adopt it). */
   create(spec: ProviderSpec): Promise<ProviderInfo | 'exists'>;
   /** Updates the provider; `'missing'` when there is none of that name. */
   update(spec: ProviderSpec): Promise<ProviderInfo | 'missing'>;
-  /** Deletes the provider; `'missing'` when there was none. */
-  remove(name: string): Promise<'deleted' | 'missing'>;
+  /** Starts deleting the provider; `'missing'` when there was none. Deletion completes asynchronously. */
+  remove(name: string): Promise<'deleting' | 'missing'>;
+  /** The provider's current state; `undefined` when there is none of that name. */
+  describe(name: string): Promise<ProviderState | undefined>;
 }
 
 /** The GitHub vendor config with the client secret by reference (`EXTERNAL`). */
@@ -52,10 +65,15 @@ export function githubConfigInput(spec: ProviderSpec): Oauth2ProviderConfigInput
 export function createCredentialProviderApi(
   client: Pick<BedrockAgentCoreControlClient, 'send'>,
 ): CredentialProviderApi {
-  const get = async (name: string): Promise<Partial<ProviderInfo> | undefined> => {
+  const get = async (name: string): Promise<ProviderState | undefined> => {
     try {
       const found = await client.send(new GetOauth2CredentialProviderCommand({ name }));
-      return { arn: found.credentialProviderArn, callbackUrl: found.callbackUrl };
+      return {
+        arn: found.credentialProviderArn,
+        callbackUrl: found.callbackUrl,
+        status: found.status,
+        failureReason: found.failureReason,
+      };
     } catch (error) {
       if (errorName(error) === 'ResourceNotFoundException') return undefined;
       throw describeAgentCoreError(error, 'GetOauth2CredentialProvider', name);
@@ -64,7 +82,7 @@ export function createCredentialProviderApi(
 
   // Some responses may omit a field; the provider's own description has both.
   const complete = async (name: string, partial: Partial<ProviderInfo>): Promise<ProviderInfo> => {
-    const info =
+    const info: Partial<ProviderInfo> =
       partial.arn && partial.callbackUrl ? partial : { ...(await get(name)), ...stripEmpty(partial) };
     if (!info.arn || !info.callbackUrl) {
       throw new ProviderFailure(
@@ -115,12 +133,18 @@ export function createCredentialProviderApi(
     async remove(name) {
       try {
         await client.send(new DeleteOauth2CredentialProviderCommand({ name }));
-        return 'deleted';
+        return 'deleting';
       } catch (error) {
         if (errorName(error) === 'ResourceNotFoundException') return 'missing';
+        // A second Delete while the first is still running: the provider is on its way out either way.
+        if (errorName(error) === 'ConflictException' && (await get(name))?.status === 'DELETING') {
+          return 'deleting';
+        }
         throw describeAgentCoreError(error, 'DeleteOauth2CredentialProvider', name);
       }
     },
+
+    describe: get,
   };
 }
 

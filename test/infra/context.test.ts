@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ContextError, DEFAULT_MODEL_ID, parseContext } from '../../lib/context';
+import { ContextError, DEFAULT_MODEL_ID, parseContext, readContext } from '../../lib/context';
 import { ModelAccessError, modelAccess } from '../../lib/model-access';
 import { policyStatements, resourcesOf, type Synthesized, synth } from './synth';
 
@@ -34,6 +34,9 @@ describe('parseContext', () => {
       chatMemoryMb: 1024,
       logLevel: 'INFO',
       retainProviderOnDelete: false,
+      adoptExistingProvider: false,
+      deleteAdoptedProvider: false,
+      skipRegionChecks: false,
     });
   });
 
@@ -85,6 +88,114 @@ describe('parseContext', () => {
     expect(parseContext({ retainProviderOnDelete: 'true' }).retainProviderOnDelete).toBe(true);
     expect(parseContext({ retainProviderOnDelete: true }).retainProviderOnDelete).toBe(true);
     expect(problemsOf({ retainProviderOnDelete: 'yes' })).toHaveLength(1);
+  });
+});
+
+describe('workloadIdentityName', () => {
+  it('accepts what CloudFormation accepts: 3-255 of letters, digits, ".", "-" and "_"', () => {
+    expect(parseContext({ workloadIdentityName: 'agent.v2_prod-1' }).workloadIdentityName).toBe(
+      'agent.v2_prod-1',
+    );
+    expect(parseContext({ workloadIdentityName: 'a'.repeat(255) }).workloadIdentityName).toHaveLength(255);
+  });
+
+  it('rejects a name CloudFormation would reject, at synth', () => {
+    expect(problemsOf({ workloadIdentityName: 'ab' })[0]).toMatch(
+      /^workloadIdentityName: must be at least 3/,
+    );
+    expect(problemsOf({ workloadIdentityName: 'a'.repeat(256) })[0]).toMatch(/must be at most 255/);
+    expect(problemsOf({ workloadIdentityName: 'my agent' })[0]).toMatch(/may contain only letters/);
+    expect(problemsOf({ workloadIdentityName: 'agent/prod' })).toHaveLength(1);
+  });
+});
+
+describe('Region and model fit', () => {
+  it('accepts the default AU profile in Sydney and a global profile anywhere commercial', () => {
+    expect(problemsOf({})).toEqual([]);
+    expect(problemsOf({ region: 'eu-west-1', modelId: 'global.anthropic.claude-sonnet-4-6' })).toEqual([]);
+  });
+
+  it('rejects a geographic profile used outside its geography, naming the way out', () => {
+    const problems = problemsOf({ region: 'eu-central-1', modelId: 'au.anthropic.claude-sonnet-4-6' });
+
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^modelId: au\.anthropic\.claude-sonnet-4-6 is a "au\." inference profile, which cannot be called from eu-central-1/,
+      ),
+    ]);
+    expect(problems[0]).toContain('global.anthropic.claude-sonnet-4-6');
+  });
+
+  it.each([
+    ['us.anthropic.claude-sonnet-4-6', 'ap-southeast-2'],
+    ['eu.anthropic.claude-sonnet-4-6', 'us-east-1'],
+    ['jp.anthropic.claude-sonnet-4-6', 'ap-southeast-2'],
+    ['apac.anthropic.claude-sonnet-4-6', 'eu-west-1'],
+    ['us-gov.anthropic.claude-sonnet-4-6', 'us-east-1'],
+    ['global.anthropic.claude-sonnet-4-6', 'us-gov-west-1'],
+  ])('rejects %s from %s', (modelId, region) => {
+    expect(problemsOf({ modelId, region, modelDestinationRegions: region })).toEqual([
+      expect.stringMatching(/^modelId: /),
+    ]);
+  });
+
+  it('rejects a Region without AgentCore Identity', () => {
+    const problems = problemsOf({ region: 'ap-southeast-4', modelId: 'au.anthropic.claude-sonnet-4-6' });
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^region: AgentCore Identity is not available in ap-southeast-4/),
+    ]);
+  });
+
+  it('lets the operator skip the Region checks for a Region AWS added later', () => {
+    expect(
+      problemsOf({
+        region: 'ap-southeast-4',
+        modelId: 'au.anthropic.claude-sonnet-4-6',
+        skipRegionChecks: 'true',
+      }),
+    ).toEqual([]);
+  });
+
+  it('reports a geographic profile whose destinations are unknown as a context problem, not a stack trace', () => {
+    expect(problemsOf({ modelId: 'apac.anthropic.claude-sonnet-4-20250514-v1:0' })).toEqual([
+      expect.stringMatching(/^modelDestinationRegions: .*-c modelDestinationRegions=/),
+    ]);
+  });
+});
+
+describe('unknown context keys', () => {
+  const read = (context: Record<string, unknown>) => {
+    try {
+      readContext((key) => context[key], Object.keys(context));
+    } catch (error) {
+      if (error instanceof ContextError) return error.problems;
+      throw error;
+    }
+    return [];
+  };
+
+  it('rejects a typo and suggests the key it meant', () => {
+    expect(read({ githubClientid: 'Ov23liTestClientId01' })).toEqual([
+      'githubClientid: is not a context key of this app (did you mean githubClientId?); the keys are listed in docs/deployment.md',
+    ]);
+  });
+
+  it("ignores CDK's own keys (feature flags and aws:cdk: switches)", () => {
+    expect(
+      read({
+        '@aws-cdk/core:checkSecretUsage': true,
+        'aws:cdk:bundling-stacks': [],
+        'acknowledged-issue-numbers': [1],
+      }),
+    ).toEqual([]);
+  });
+
+  it('reports an unknown key together with the invalid values', () => {
+    expect(read({ provderName: 'x', region: 'Sydney' }).map((problem) => problem.split(':')[0])).toEqual([
+      'provderName',
+      'region',
+    ]);
   });
 });
 
@@ -152,6 +263,8 @@ describe('the stack under non-default context', () => {
       chatMemoryMb: '2048',
       logLevel: 'DEBUG',
       retainProviderOnDelete: 'true',
+      adoptExistingProvider: 'true',
+      deleteAdoptedProvider: 'true',
       githubSecretName: 'staging/github',
       githubSecretJsonKey: 'secret',
     });
@@ -202,6 +315,8 @@ describe('the stack under non-default context', () => {
       SecretId: 'staging/github',
       SecretJsonKey: 'secret',
       RetainOnDelete: 'true',
+      AdoptExisting: 'true',
+      DeleteAdoptedOnDelete: 'true',
     });
   });
 

@@ -1,8 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type CodingAgentApp, createCodingAgentApp } from '../../lib/app';
+import { PROJECT_ROOT } from '../../lib/bundling';
+import type { NagSummary } from '../../lib/nag-report';
+
+/** cdk.json's context (the feature flags), which the CLI passes to `cdk synth` and a test must pass itself. */
+const CDK_JSON_CONTEXT = (
+  JSON.parse(readFileSync(`${PROJECT_ROOT}/cdk.json`, 'utf8')) as { context: Record<string, unknown> }
+).context;
 
 export interface Synthesized extends CodingAgentApp {
   template: Template;
+  /** What the app's cdk-nag run reported during synth. */
+  nagSummaries: NagSummary[];
 }
 
 /**
@@ -14,14 +24,20 @@ export function synth(
   context: Record<string, unknown> = {},
   options: { bundle?: boolean; validate?: boolean } = {},
 ): Synthesized {
+  const nagSummaries: NagSummary[] = [];
   const built = createCodingAgentApp(
     {
-      context: { ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...context },
+      context: {
+        ...CDK_JSON_CONTEXT,
+        ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+        ...context,
+      },
       builtinCloudFormationValidation: options.validate ?? false,
     },
     {},
+    (summary) => nagSummaries.push(summary),
   );
-  return { ...built, template: Template.fromStack(built.stack) };
+  return { ...built, template: Template.fromStack(built.stack), nagSummaries };
 }
 
 /** An IAM statement as it appears in the template. */

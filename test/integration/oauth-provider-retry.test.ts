@@ -50,6 +50,17 @@ async function startControlPlane(): Promise<ControlPlaneStandin> {
           name: 'github-provider',
           credentialProviderArn: PROVIDER_ARN,
           callbackUrl: CALLBACK_URL,
+          status: 'CREATING',
+        });
+        return;
+      }
+      if (operation === 'GetOauth2CredentialProvider') {
+        send(200, {
+          name: 'github-provider',
+          credentialProviderArn: PROVIDER_ARN,
+          callbackUrl: CALLBACK_URL,
+          credentialProviderVendor: 'GithubOauth2',
+          status: 'READY',
         });
         return;
       }
@@ -131,7 +142,11 @@ describe('throttled AgentCore calls', () => {
       PhysicalResourceId: 'github-provider',
       Data: { ProviderArn: PROVIDER_ARN },
     });
-    expect(standin.calls).toEqual(['CreateOauth2CredentialProvider', 'CreateOauth2CredentialProvider']);
+    expect(standin.calls).toEqual([
+      'CreateOauth2CredentialProvider',
+      'CreateOauth2CredentialProvider',
+      'GetOauth2CredentialProvider',
+    ]);
   });
 
   it('fail with a readable reason once the attempts run out', async () => {

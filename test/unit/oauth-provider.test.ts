@@ -24,7 +24,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createProviderClients } from '../../lambdas/oauth-provider/clients';
 import { ProviderFailure } from '../../lambdas/oauth-provider/errors';
-import { createOnEventHandler } from '../../lambdas/oauth-provider/handler';
+import {
+  createOnEventHandler,
+  MAX_WAIT_MS,
+  RESERVED_MS,
+  waitBudgetMs,
+} from '../../lambdas/oauth-provider/handler';
 
 const CLIENT_SECRET = 'gh-client-secret-value-4f1e2d3c';
 const SECRET_NAME = 'github-coding-agent/oauth';
@@ -40,6 +45,19 @@ const secrets = mockClient(SecretsManagerClient);
 /** Everything the handler logged, to check no secret ever reaches the logs. */
 let logged: unknown[];
 let onEvent: (event: CloudFormationCustomResourceEvent) => Promise<unknown>;
+
+/** A clock whose sleeps only move time on, so waits of minutes take no real time. */
+let now: number;
+let sleeps: number[];
+const fakeClock = {
+  now: () => now,
+  sleep: async (ms: number) => {
+    sleeps.push(ms);
+    now += ms;
+  },
+};
+/** The wait budget the tests give each event (the real handler derives it from the Lambda's remaining time). */
+const WAIT_BUDGET_MS = 120_000;
 
 const properties = (overrides: Record<string, string> = {}) => ({
   ServiceToken: 'arn:aws:lambda:ap-southeast-2:123456789012:function:framework-onEvent',
@@ -94,6 +112,20 @@ const providerResponse = {
 };
 const metadata = { $metadata: {} };
 
+/** GetOauth2CredentialProvider's answer in a given state. */
+const described = (status: string, failureReason?: string) => ({
+  ...providerResponse,
+  credentialProviderVendor: 'GithubOauth2' as const,
+  clientSecretArn: { secretArn: SECRET_ARN },
+  oauth2ProviderConfigOutput: undefined,
+  createdTime: new Date(0),
+  lastUpdatedTime: new Date(0),
+  status: status as 'READY',
+  failureReason,
+});
+const notFound = () => new ResourceNotFoundException({ message: 'not found', ...metadata });
+const getCalls = () => agentCore.commandCalls(GetOauth2CredentialProviderCommand).length;
+
 /** The failure CloudFormation would show: the Provider framework reports the thrown error's stack. */
 async function failureReason(event: CloudFormationCustomResourceEvent): Promise<string> {
   const error = await onEvent(event).then(
@@ -108,6 +140,8 @@ beforeEach(() => {
   agentCore.reset();
   secrets.reset();
   logged = [];
+  now = 1_000_000;
+  sleeps = [];
   const capture = (...args: unknown[]) => void logged.push(args);
   onEvent = createOnEventHandler(
     createProviderClients({
@@ -115,7 +149,10 @@ beforeEach(() => {
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     }),
     { info: capture, warn: capture, error: capture },
+    { clock: fakeClock, maxWaitMs: WAIT_BUDGET_MS },
   );
+  // By default AgentCore has finished whatever was asked: the provider is READY.
+  agentCore.on(GetOauth2CredentialProviderCommand).resolves(described('READY'));
   secrets.on(GetSecretValueCommand).resolves({
     ARN: SECRET_ARN,
     Name: SECRET_NAME,
@@ -136,7 +173,12 @@ describe('Create', () => {
 
     expect(result).toEqual({
       PhysicalResourceId: 'github-provider',
-      Data: { ProviderArn: PROVIDER_ARN, CallbackUrl: CALLBACK_URL, Adopted: 'false' },
+      Data: {
+        ProviderName: 'github-provider',
+        ProviderArn: PROVIDER_ARN,
+        CallbackUrl: CALLBACK_URL,
+        Adopted: 'false',
+      },
     });
     expect(agentCore).toHaveReceivedCommandExactlyOnceWith(CreateOauth2CredentialProviderCommand, {
       name: 'github-provider',
@@ -157,7 +199,7 @@ describe('Create', () => {
     await onEvent(createEvent());
 
     const sent = agentCore.calls().map((call) => JSON.stringify(call.args[0].input));
-    expect(sent).toHaveLength(1);
+    expect(sent).toHaveLength(2); // Create, then the READY check
     for (const input of sent) {
       expect(input).not.toContain(CLIENT_SECRET);
       expect(input).not.toMatch(/"clientSecret"\s*:/);
@@ -165,16 +207,18 @@ describe('Create', () => {
     expect(JSON.stringify(logged)).not.toContain(CLIENT_SECRET);
   });
 
-  it('adopts a provider that already exists under the name by updating it', async () => {
+  it('adopts a provider that already exists under the name by updating it, when told to', async () => {
     agentCore
       .on(CreateOauth2CredentialProviderCommand)
       .rejects(new ConflictException({ message: 'Credential provider already exists', ...metadata }));
-    agentCore.on(GetOauth2CredentialProviderCommand).resolves(providerResponse);
     agentCore.on(UpdateOauth2CredentialProviderCommand).resolves(providerResponse);
 
-    const result = await onEvent(createEvent());
+    const result = await onEvent(createEvent({ AdoptExisting: 'true' }));
 
-    expect(result).toMatchObject({ PhysicalResourceId: 'github-provider', Data: { Adopted: 'true' } });
+    expect(result).toMatchObject({
+      PhysicalResourceId: 'adopted:github-provider',
+      Data: { ProviderName: 'github-provider', Adopted: 'true' },
+    });
     expect(agentCore).toHaveReceivedCommandWith(UpdateOauth2CredentialProviderCommand, {
       name: 'github-provider',
       credentialProviderVendor: 'GithubOauth2',
@@ -190,10 +234,11 @@ describe('Create', () => {
         ...metadata,
       }),
     );
-    agentCore.on(GetOauth2CredentialProviderCommand).resolves(providerResponse);
     agentCore.on(UpdateOauth2CredentialProviderCommand).resolves(providerResponse);
 
-    expect(await onEvent(createEvent())).toMatchObject({ Data: { Adopted: 'true' } });
+    expect(await onEvent(createEvent({ AdoptExisting: 'true' }))).toMatchObject({
+      Data: { Adopted: 'true' },
+    });
   });
 
   it('reports a validation error as such when no provider of that name exists', async () => {
@@ -204,9 +249,7 @@ describe('Create', () => {
         ...metadata,
       }),
     );
-    agentCore
-      .on(GetOauth2CredentialProviderCommand)
-      .rejects(new ResourceNotFoundException({ message: 'not found', ...metadata }));
+    agentCore.on(GetOauth2CredentialProviderCommand).rejects(notFound());
 
     const reason = await failureReason(createEvent());
 
@@ -283,7 +326,7 @@ describe('Update', () => {
 
     expect(result).toMatchObject({
       PhysicalResourceId: 'github-provider',
-      Data: { ProviderArn: PROVIDER_ARN },
+      Data: { ProviderName: 'github-provider', ProviderArn: PROVIDER_ARN },
     });
     expect(agentCore).toHaveReceivedCommandExactlyOnceWith(UpdateOauth2CredentialProviderCommand, {
       name: 'github-provider',
@@ -300,9 +343,7 @@ describe('Update', () => {
   });
 
   it('recreates the provider when it was deleted outside the stack', async () => {
-    agentCore
-      .on(UpdateOauth2CredentialProviderCommand)
-      .rejects(new ResourceNotFoundException({ message: 'not found', ...metadata }));
+    agentCore.on(UpdateOauth2CredentialProviderCommand).rejects(notFound());
     agentCore.on(CreateOauth2CredentialProviderCommand).resolves(providerResponse);
 
     const result = await onEvent(updateEvent('github-provider'));
@@ -329,7 +370,6 @@ describe('Update', () => {
     agentCore
       .on(UpdateOauth2CredentialProviderCommand)
       .resolves({ credentialProviderArn: PROVIDER_ARN, name: 'github-provider' });
-    agentCore.on(GetOauth2CredentialProviderCommand).resolves(providerResponse);
 
     const result = await onEvent(updateEvent('github-provider'));
 
@@ -340,6 +380,7 @@ describe('Update', () => {
 describe('Delete', () => {
   it('deletes the provider named by the physical id', async () => {
     agentCore.on(DeleteOauth2CredentialProviderCommand).resolves({});
+    agentCore.on(GetOauth2CredentialProviderCommand).rejects(notFound());
 
     const result = await onEvent(deleteEvent('github-provider'));
 
@@ -350,9 +391,7 @@ describe('Delete', () => {
   });
 
   it('succeeds when the provider is already gone', async () => {
-    agentCore
-      .on(DeleteOauth2CredentialProviderCommand)
-      .rejects(new ResourceNotFoundException({ message: 'not found', ...metadata }));
+    agentCore.on(DeleteOauth2CredentialProviderCommand).rejects(notFound());
 
     await expect(onEvent(deleteEvent('github-provider'))).resolves.toEqual({
       PhysicalResourceId: 'github-provider',
@@ -373,9 +412,238 @@ describe('Delete', () => {
 
   it('does not need the secret to delete', async () => {
     agentCore.on(DeleteOauth2CredentialProviderCommand).resolves({});
+    agentCore.on(GetOauth2CredentialProviderCommand).rejects(notFound());
 
     await onEvent(deleteEvent('github-provider'));
 
     expect(secrets.calls()).toHaveLength(0);
+  });
+});
+
+describe('waiting for AgentCore to finish', () => {
+  it('creates, waits through CREATING, and succeeds once the provider is READY', async () => {
+    agentCore.on(CreateOauth2CredentialProviderCommand).resolves({ ...providerResponse, status: 'CREATING' });
+    agentCore
+      .on(GetOauth2CredentialProviderCommand)
+      .resolvesOnce(described('CREATING'))
+      .resolvesOnce(described('CREATING'))
+      .resolves(described('READY'));
+
+    const result = await onEvent(createEvent());
+
+    expect(result).toMatchObject({
+      PhysicalResourceId: 'github-provider',
+      Data: { ProviderArn: PROVIDER_ARN },
+    });
+    expect(getCalls()).toBe(3);
+    expect(sleeps).toEqual([1_000, 2_000]);
+  });
+
+  it("fails a create with AgentCore's failureReason and deletes the failed provider", async () => {
+    agentCore.on(CreateOauth2CredentialProviderCommand).resolves({ ...providerResponse, status: 'CREATING' });
+    agentCore
+      .on(GetOauth2CredentialProviderCommand)
+      .resolvesOnce(described('CREATING'))
+      .resolves(described('CREATE_FAILED', 'Unable to read client secret from the referenced secret'));
+    agentCore.on(DeleteOauth2CredentialProviderCommand).resolves({});
+
+    const reason = await failureReason(createEvent());
+
+    expect(reason).toBe(
+      'ProviderFailure: AgentCore reports credential provider "github-provider" as CREATE_FAILED: Unable to read ' +
+        'client secret from the referenced secret. The new provider "github-provider" is being deleted again.',
+    );
+    expect(agentCore).toHaveReceivedCommandWith(DeleteOauth2CredentialProviderCommand, {
+      name: 'github-provider',
+    });
+  });
+
+  it('says how to clean up by hand when deleting a failed create fails too', async () => {
+    agentCore.on(CreateOauth2CredentialProviderCommand).resolves(providerResponse);
+    agentCore.on(GetOauth2CredentialProviderCommand).resolves(described('CREATE_FAILED', 'boom'));
+    agentCore
+      .on(DeleteOauth2CredentialProviderCommand)
+      .rejects(new ConflictException({ message: 'busy', ...metadata }));
+
+    const reason = await failureReason(createEvent());
+
+    expect(reason).toContain('delete-oauth2-credential-provider --name github-provider');
+  });
+
+  it("fails an update with AgentCore's failureReason and leaves the provider alone", async () => {
+    agentCore.on(UpdateOauth2CredentialProviderCommand).resolves({ ...providerResponse, status: 'UPDATING' });
+    agentCore
+      .on(GetOauth2CredentialProviderCommand)
+      .resolvesOnce(described('UPDATING'))
+      .resolves(described('UPDATE_FAILED', 'Invalid client id'));
+
+    const reason = await failureReason(updateEvent('github-provider'));
+
+    expect(reason).toBe(
+      'ProviderFailure: AgentCore reports credential provider "github-provider" as UPDATE_FAILED: Invalid client id',
+    );
+    expect(agentCore).not.toHaveReceivedCommand(DeleteOauth2CredentialProviderCommand);
+  });
+
+  it('gives up at the deadline with backoff capped at 15 s, and says what it last saw', async () => {
+    agentCore.on(CreateOauth2CredentialProviderCommand).resolves(providerResponse);
+    agentCore.on(GetOauth2CredentialProviderCommand).resolves(described('CREATING'));
+    agentCore.on(DeleteOauth2CredentialProviderCommand).resolves({});
+
+    const reason = await failureReason(createEvent());
+
+    expect(reason).toMatch(
+      /^ProviderFailure: Credential provider "github-provider" was still CREATING after 120 s; check it with aws bedrock-agentcore-control get-oauth2-credential-provider --name github-provider/,
+    );
+    expect(sleeps.slice(0, 6)).toEqual([1_000, 2_000, 4_000, 8_000, 15_000, 15_000]);
+    expect(sleeps.reduce((sum, ms) => sum + ms, 0)).toBe(WAIT_BUDGET_MS);
+  });
+
+  it('waits for a deleted provider to be gone before reporting the delete', async () => {
+    agentCore.on(DeleteOauth2CredentialProviderCommand).resolves({});
+    agentCore
+      .on(GetOauth2CredentialProviderCommand)
+      .resolvesOnce(described('DELETING'))
+      .resolvesOnce(described('DELETING'))
+      .rejects(notFound());
+
+    await expect(onEvent(deleteEvent('github-provider'))).resolves.toEqual({
+      PhysicalResourceId: 'github-provider',
+    });
+    expect(getCalls()).toBe(3);
+  });
+
+  it("fails a delete with AgentCore's failureReason on DELETE_FAILED", async () => {
+    agentCore.on(DeleteOauth2CredentialProviderCommand).resolves({});
+    agentCore.on(GetOauth2CredentialProviderCommand).resolves(described('DELETE_FAILED', 'Vault is locked'));
+
+    const reason = await failureReason(deleteEvent('github-provider'));
+
+    expect(reason).toBe(
+      'ProviderFailure: AgentCore could not delete credential provider "github-provider" (DELETE_FAILED): Vault is locked',
+    );
+  });
+
+  it('fails a delete that is still DELETING at the deadline', async () => {
+    agentCore.on(DeleteOauth2CredentialProviderCommand).resolves({});
+    agentCore.on(GetOauth2CredentialProviderCommand).resolves(described('DELETING'));
+
+    const reason = await failureReason(deleteEvent('github-provider'));
+
+    expect(reason).toMatch(/was still DELETING 120 s after it was deleted/);
+  });
+
+  it('deploys right after a destroy: waits for the old provider of the same name to go, then creates', async () => {
+    agentCore
+      .on(CreateOauth2CredentialProviderCommand)
+      .rejectsOnce(new ConflictException({ message: 'already exists', ...metadata }))
+      .resolves(providerResponse);
+    agentCore
+      .on(GetOauth2CredentialProviderCommand)
+      .resolvesOnce(described('DELETING'))
+      .resolvesOnce(described('DELETING'))
+      .rejectsOnce(notFound())
+      .resolves(described('READY'));
+
+    const result = await onEvent(createEvent());
+
+    expect(result).toMatchObject({ PhysicalResourceId: 'github-provider', Data: { Adopted: 'false' } });
+    expect(agentCore).toHaveReceivedCommandTimes(CreateOauth2CredentialProviderCommand, 2);
+    expect(agentCore).not.toHaveReceivedCommand(UpdateOauth2CredentialProviderCommand);
+  });
+
+  it("takes its wait budget from the Lambda's remaining time, keeping time back for the calls after it", () => {
+    const remaining = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
+
+    expect(waitBudgetMs(remaining(600_000), MAX_WAIT_MS)).toBe(MAX_WAIT_MS);
+    expect(waitBudgetMs(remaining(300_000), MAX_WAIT_MS)).toBe(300_000 - RESERVED_MS);
+    expect(waitBudgetMs(remaining(30_000), MAX_WAIT_MS)).toBe(0);
+  });
+});
+
+describe('adoption of an existing provider', () => {
+  const taken = () =>
+    agentCore
+      .on(CreateOauth2CredentialProviderCommand)
+      .rejects(new ConflictException({ message: 'Credential provider already exists', ...metadata }));
+
+  it('fails by default, saying how to adopt or rename, and changes nothing', async () => {
+    taken();
+
+    const reason = await failureReason(createEvent());
+
+    expect(reason).toMatch(/^ProviderFailure: Credential provider "github-provider" already exists/);
+    expect(reason).toContain('-c adoptExistingProvider=true');
+    expect(reason).toContain('-c providerName=<another name>');
+    expect(agentCore).not.toHaveReceivedCommand(UpdateOauth2CredentialProviderCommand);
+    expect(agentCore).not.toHaveReceivedCommand(DeleteOauth2CredentialProviderCommand);
+  });
+
+  it("never takes over another stack's provider on a rename either", async () => {
+    taken();
+
+    const reason = await failureReason(
+      updateEvent('github-provider', { ProviderName: 'other-stacks-provider' }),
+    );
+
+    expect(reason).toContain('"other-stacks-provider" already exists');
+    expect(agentCore).not.toHaveReceivedCommand(UpdateOauth2CredentialProviderCommand);
+  });
+
+  it('keeps an adopted provider when the stack is deleted or rolled back', async () => {
+    await onEvent(deleteEvent('adopted:github-provider'));
+
+    expect(agentCore).not.toHaveReceivedCommand(DeleteOauth2CredentialProviderCommand);
+  });
+
+  it('deletes an adopted provider when the operator asked for it', async () => {
+    agentCore.on(DeleteOauth2CredentialProviderCommand).resolves({});
+    agentCore.on(GetOauth2CredentialProviderCommand).rejects(notFound());
+
+    await onEvent(deleteEvent('adopted:github-provider', { DeleteAdoptedOnDelete: 'true' }));
+
+    expect(agentCore).toHaveReceivedCommandExactlyOnceWith(DeleteOauth2CredentialProviderCommand, {
+      name: 'github-provider',
+    });
+  });
+
+  it('keeps even an adopted provider when RetainOnDelete is set', async () => {
+    await onEvent(
+      deleteEvent('adopted:github-provider', { DeleteAdoptedOnDelete: 'true', RetainOnDelete: 'true' }),
+    );
+
+    expect(agentCore).not.toHaveReceivedCommand(DeleteOauth2CredentialProviderCommand);
+  });
+
+  it('stays adopted across an in-place update', async () => {
+    agentCore.on(UpdateOauth2CredentialProviderCommand).resolves(providerResponse);
+
+    const result = await onEvent(
+      updateEvent('adopted:github-provider', { ClientId: 'Ov23liRotatedClient2' }),
+    );
+
+    expect(result).toMatchObject({
+      PhysicalResourceId: 'adopted:github-provider',
+      Data: { Adopted: 'true' },
+    });
+  });
+
+  it('keeps the adopted physical id when it re-creates a provider deleted outside the stack', async () => {
+    agentCore.on(UpdateOauth2CredentialProviderCommand).rejects(notFound());
+    agentCore.on(CreateOauth2CredentialProviderCommand).resolves(providerResponse);
+
+    const result = await onEvent(updateEvent('adopted:github-provider'));
+
+    expect(result).toMatchObject({ PhysicalResourceId: 'adopted:github-provider' });
+  });
+
+  it('moves from an adopted provider to a new name by creating the new one (the old one is then kept)', async () => {
+    agentCore
+      .on(CreateOauth2CredentialProviderCommand)
+      .resolves({ ...providerResponse, name: 'github-renamed' });
+
+    const result = await onEvent(updateEvent('adopted:github-provider', { ProviderName: 'github-renamed' }));
+
+    expect(result).toMatchObject({ PhysicalResourceId: 'github-renamed', Data: { Adopted: 'false' } });
   });
 });
