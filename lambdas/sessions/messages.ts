@@ -74,6 +74,8 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
           TableName: tableName,
           Key: { pk: { S: sessionKey(userId, sessionId) }, sk: { S: META_SK } },
           ProjectionExpression: 'expires_at',
+          // The same user flow may have just created the session: an eventually consistent read could miss it.
+          ConsistentRead: true,
         }),
       );
       const expiry = Number(result.Item?.expires_at?.N ?? 0);
@@ -97,6 +99,8 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
             ScanIndexForward: false,
             Limit: pageSize,
             ExclusiveStartKey: cursor,
+            // The previous turn was written moments ago; an eventually consistent read could return it half-written.
+            ConsistentRead: true,
           }),
         );
         for (const item of page.Items ?? []) {
