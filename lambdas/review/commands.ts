@@ -2,8 +2,9 @@ import type { Emit } from '../agent/events';
 import type { PlanCommand } from '../agent/turn';
 import { loadPrompt } from '../prompts';
 import { credentialProblem, ReviewError } from './errors';
+import { leaseLapsed } from './lease';
 import { formatRef } from './plan';
-import type { ReviewDeps } from './ports';
+import type { ReviewDeps, StoredPlan } from './ports';
 import { approvePlan, cancelPlan, findPendingPlans } from './workflow';
 
 const COMMAND = /^\s*(approve|cancel)(?:\s+(?:plan\s+)?([A-Za-z0-9_-]{1,64}))?\s*[.!]?\s*$/i;
@@ -29,8 +30,9 @@ export interface PlanCommandInput {
 }
 
 /**
- * Runs an approve or cancel in the request's stream. Without a plan id it applies to the session's only pending plan
- * (none or several → a short answer saying so, nothing changes). Refusals (not found, expired, wrong state) become
+ * Runs an approve or cancel in the request's stream. Without a plan id it applies to the session's only pending plan,
+ * or when none is pending to its only stuck one (see findCommandPlans; none or several → a short answer saying so,
+ * nothing changes). Refusals (not found, expired, wrong state) become
  * an `error` event with the plan's own message and change nothing; so does a credentials failure (IdentityError,
  * GitHubAuthError) before the review starts, as a `review_failed` event with its message.
  * @returns the assistant's reply, already streamed as `token` events, for the conversation history
@@ -45,7 +47,7 @@ export async function runPlanCommand(deps: ReviewDeps, input: PlanCommandInput):
 
   let planId = command.planId;
   if (planId === undefined) {
-    const pending = await findPendingPlans(deps, { userId, sessionId });
+    const pending = await findCommandPlans(deps, { userId, sessionId });
     if (pending.length === 0) {
       return say(loadPrompt('review-command-none-pending', { hours: deps.settings.planTtlHours }).trim());
     }
@@ -75,6 +77,15 @@ export async function runPlanCommand(deps: ReviewDeps, input: PlanCommandInput):
       );
     }
     const result = await approvePlan(deps, { userId, planId, emit, signal: input.signal });
+    if (result.outcome === 'already_posted') {
+      return say(
+        loadPrompt('review-command-already-posted', {
+          pr: formatRef(stored.ref),
+          plan_id: planId,
+          url: result.reviewUrl,
+        }).trim(),
+      );
+    }
     if (result.outcome === 'completed') {
       return say(
         loadPrompt('review-command-completed', {
@@ -102,6 +113,23 @@ export async function runPlanCommand(deps: ReviewDeps, input: PlanCommandInput):
     emit({ type: 'error', code: 'review_failed', message });
     return message;
   }
+}
+
+/**
+ * The plans a plain "approve"/"cancel" may mean: the pending ones; when there are none, the stuck ones (approved or
+ * executing, lease lapsed), which either command now applies to; and when there are none of those either, a running
+ * one, so the answer says it is running and when it may be restarted rather than that nothing is waiting.
+ */
+async function findCommandPlans(
+  deps: ReviewDeps,
+  input: { userId: string; sessionId: string },
+): Promise<StoredPlan[]> {
+  const pending = await findPendingPlans(deps, input);
+  if (pending.length > 0) return pending;
+  const running = await deps.plans.listRunning(input.userId, input.sessionId);
+  const nowSeconds = Math.floor(deps.now().getTime() / 1000);
+  const stuck = running.filter((plan) => leaseLapsed(plan, nowSeconds));
+  return stuck.length > 0 ? stuck : running.slice(0, 1);
 }
 
 /** The plan exists but belongs to another of the user's sessions. */

@@ -1,4 +1,5 @@
 import type { ErrorCode, PlanStatus } from '../agent/events';
+import { loadPrompt } from '../prompts';
 
 /** A review-workflow failure the user can act on: `code` goes into the `error` event, `message` is for humans. */
 export class ReviewError extends Error {
@@ -32,6 +33,10 @@ export class PlanExpiredError extends ReviewError {
 export interface PlanConflictDetails {
   reviewUrl?: string;
   failureReason?: string;
+  /** When the plan last changed: a running review's last heartbeat. */
+  updatedAt?: string;
+  /** When a running review's lease lapses (epoch seconds): from then on it may be restarted or cancelled. */
+  leaseExpiresAt?: number;
 }
 
 /** The plan is not in a state that allows the requested transition; nothing was changed. */
@@ -52,13 +57,34 @@ function conflictMessage(planId: string, status: PlanStatus, details: PlanConfli
       return `Review plan ${planId} is still waiting for approval.`;
     case 'approved':
     case 'executing':
-      return `Review plan ${planId} is already approved and its review is running; it cannot be approved or cancelled again.`;
+      return loadPrompt('review-plan-running', {
+        plan_id: planId,
+        last_update: details.updatedAt ? utcTime(Date.parse(details.updatedAt)) : 'an unknown time',
+        lease_expires:
+          details.leaseExpiresAt === undefined ? 'a few minutes' : utcTime(details.leaseExpiresAt * 1000),
+      }).trim();
     case 'completed':
       return `Review plan ${planId} is already done${details.reviewUrl ? `: the review is at ${details.reviewUrl}` : ''}.`;
     case 'cancelled':
       return `Review plan ${planId} was cancelled. Ask for a new review to start again.`;
     case 'failed':
       return `Review plan ${planId} failed${details.failureReason ? ` (${details.failureReason})` : ''}. Ask for a new review to start again.`;
+  }
+}
+
+/** "2030-01-01 00:05:00 UTC": what a person reads in a message. */
+export function utcTime(epochMs: number): string {
+  return `${new Date(epochMs).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/**
+ * This run's lease on the plan was taken over (the plan was restarted by another approval or cancelled after the run
+ * went quiet for longer than its lease): the run must stop without posting or changing the plan.
+ */
+export class PlanLeaseLostError extends ReviewError {
+  constructor(readonly planId: string) {
+    super('plan_conflict', loadPrompt('review-lease-lost', { plan_id: planId }).trim());
+    this.name = 'PlanLeaseLostError';
   }
 }
 

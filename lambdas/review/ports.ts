@@ -105,14 +105,32 @@ export interface StoredPlan {
   expiresAt: number;
   reviewUrl?: string;
   failureReason?: string;
+  /** The execution lease of an `approved`/`executing` plan: absent on plans written before leases existed. */
+  lease?: PlanLease;
+}
+
+/**
+ * Who is executing a plan, and until when it counts as alive. The run renews it as it progresses; once it lapses, the
+ * run is presumed dead (a function that was stopped or crashed cannot say so), and the plan may be restarted or
+ * cancelled. A run whose lease was taken over can no longer change the plan (every write it makes names its owner id).
+ */
+export interface PlanLease {
+  /** A random id per run. */
+  owner: string;
+  /** Epoch seconds. */
+  expiresAt: number;
 }
 
 /** One conditional state change. */
 export interface PlanTransition {
   /** Allowed current statuses; any other → PlanConflictError carrying the current one. */
   from: PlanStatus[];
+  /** Also allowed: these statuses once their execution lease has lapsed (see {@link PlanLease}). */
+  fromLapsed?: PlanStatus[];
+  /** The `from` statuses only while this run still holds the lease (fencing: a superseded run changes nothing). */
+  leaseOwner?: string;
   to: PlanStatus;
-  patch?: { reviewUrl?: string; failureReason?: string; expiresAt?: number };
+  patch?: { reviewUrl?: string; failureReason?: string; expiresAt?: number; lease?: PlanLease };
 }
 
 /**
@@ -125,6 +143,8 @@ export interface PlanStore {
   get(userId: string, planId: string): Promise<StoredPlan>;
   /** Unexpired `pending` plans of one session, newest first. */
   listPending(userId: string, sessionId: string): Promise<StoredPlan[]>;
+  /** Unexpired `approved`/`executing` plans of one session with their leases, newest first: running or stuck. */
+  listRunning(userId: string, sessionId: string): Promise<StoredPlan[]>;
   /**
    * One conditional write; returns the plan as written.
    * @throws PlanConflictError (with the current status), PlanNotFoundError, PlanExpiredError
@@ -150,6 +170,11 @@ export interface ReviewSettings {
   concurrency?: number;
   /** Files to list from GitHub (its API stops at 3000). Default 3000. */
   maxFiles?: number;
+  /**
+   * Seconds an executing review counts as alive after its last heartbeat (default 300). A stuck review can be
+   * restarted or cancelled this long after it stopped; no step of a live review may go this long without progress.
+   */
+  leaseSeconds?: number;
 }
 
 /** Everything the workflow uses, passed in (ports, not SDK clients). */

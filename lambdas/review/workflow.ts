@@ -10,8 +10,10 @@ import {
   credentialProblem,
   GitHubValidationError,
   PlanConflictError,
+  PlanLeaseLostError,
   ReviewError,
   ReviewPostError,
+  utcTime,
 } from './errors';
 import {
   type AnchoredFinding,
@@ -25,6 +27,7 @@ import {
   type UnanchoredFinding,
 } from './findings';
 import { completeJson, repairOverheadTokens } from './json';
+import { DEFAULT_LEASE_SECONDS, leaseExpiry, leaseLapsed, RUNNING_STATUSES } from './lease';
 import { describeScope, formatRef, generatePlan, type PlanModel, plural, renderPlanMarkdown } from './plan';
 import type { CreateReviewInput, PostedReview, PullRequestRef, ReviewDeps, StoredPlan } from './ports';
 import { checkPullRequestRef } from './ref';
@@ -40,6 +43,7 @@ function resolveSettings(settings: ReviewDeps['settings']): Settings {
     maxChunks: settings.maxChunks ?? 60,
     concurrency: settings.concurrency ?? 4,
     maxFiles: settings.maxFiles ?? 3000,
+    leaseSeconds: settings.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
   };
 }
 
@@ -162,6 +166,8 @@ export type ApproveResult =
       skippedFiles: number;
       modelCalls: number;
     }
+  /** A restarted plan whose stopped run had already posted its review: reported, never posted again. */
+  | { outcome: 'already_posted'; planId: string; reviewUrl: string }
   | { outcome: 'stale'; planId: string; message: string }
   | { outcome: 'failed'; planId: string; reason: string };
 
@@ -172,8 +178,13 @@ export type ApproveResult =
  * `plan_stale` error event, nothing posted. Any other failure → `failed` with the reason and a `review_failed` error
  * event; nothing was posted, except when a post failed in a way GitHub may have acted on and the PR could not be
  * checked for it afterwards: the reason then says the review may have been posted (see {@link ReviewPostError}).
+ *
+ * The run holds a lease on the plan, renewed as it progresses and once more right before posting. A plan whose lease
+ * lapsed (its function stopped mid-review) is restarted by approving it again: the PR is searched for the plan's
+ * marker first, and a review found there is reported (`already_posted`) instead of posted again. A run that went
+ * quiet and lost its lease to such a restart (or to a cancel) stops without posting or changing the plan.
  * @throws PlanNotFoundError / PlanExpiredError / PlanConflictError (nothing changed) before the plan is claimed;
- *   ConsentRequiredError from the GitHub port (before claiming, the plan stays pending)
+ *   ConsentRequiredError from the GitHub port (before claiming, the plan stays as it was)
  */
 export async function approvePlan(
   deps: ReviewDeps,
@@ -181,21 +192,28 @@ export async function approvePlan(
 ): Promise<ApproveResult> {
   const { userId, planId, emit } = input;
   const settings = resolveSettings(deps.settings);
+  const nowSeconds = () => Math.floor(deps.now().getTime() / 1000);
   const stored = await deps.plans.get(userId, planId);
-  if (stored.status !== 'pending') {
+  const restart = leaseLapsed(stored, nowSeconds());
+  if (stored.status !== 'pending' && !restart) {
     throw new PlanConflictError(planId, stored.status, {
       reviewUrl: stored.reviewUrl,
       failureReason: stored.failureReason,
+      updatedAt: stored.updatedAt,
+      leaseExpiresAt: leaseExpiry(stored),
     });
   }
-  // Fetch before claiming: if GitHub needs consent first, the plan stays pending and "approve" can be re-sent.
+  // Fetch before claiming: if GitHub needs consent first, the plan stays as it was and "approve" can be re-sent.
   const pr = await deps.github.getPullRequest(stored.ref);
-  const keepUntil = Math.floor(deps.now().getTime() / 1000) + settings.planTtlHours * 3600;
-  // The claim: one conditional write, so of two concurrent approvals exactly one gets past this line.
+  const keepUntil = nowSeconds() + settings.planTtlHours * 3600;
+  const runId = randomBytes(8).toString('hex');
+  const lease = () => ({ owner: runId, expiresAt: nowSeconds() + settings.leaseSeconds });
+  // The claim: one conditional write, so of two concurrent approvals (or restarts) exactly one gets past this line.
   await deps.plans.transition(userId, planId, {
-    from: ['pending'],
+    from: restart ? [] : ['pending'],
+    fromLapsed: restart ? RUNNING_STATUSES : undefined,
     to: 'approved',
-    patch: { expiresAt: keepUntil },
+    patch: { expiresAt: keepUntil, lease: lease() },
   });
 
   const issues: string[] = [];
@@ -209,7 +227,16 @@ export async function approvePlan(
       issues: [...issues],
       updated_at: deps.now().toISOString(),
     });
-  status('approved', 'Plan approved', 0);
+  status(
+    'approved',
+    restart
+      ? loadPrompt('review-plan-restarting', {
+          plan_id: planId,
+          last_update: utcTime(Date.parse(stored.updatedAt)),
+        }).trim()
+      : 'Plan approved',
+    0,
+  );
 
   let lastProgress = 0;
   const fail = async (
@@ -219,7 +246,8 @@ export async function approvePlan(
   ): Promise<void> => {
     try {
       await deps.plans.transition(userId, planId, {
-        from: ['approved', 'executing'],
+        from: RUNNING_STATUSES,
+        leaseOwner: runId,
         to: 'failed',
         patch: { failureReason: reason },
       });
@@ -230,6 +258,55 @@ export async function approvePlan(
     status('failed', reason, lastProgress);
     emit({ type: 'error', code, message: failureMessage(reason, code, mayBePosted) });
   };
+  const complete = async (reviewUrl: string): Promise<void> => {
+    // Posted: whatever happened meanwhile, that is now the truth (and nothing may post again).
+    try {
+      await deps.plans.transition(userId, planId, {
+        from: RUNNING_STATUSES,
+        to: 'completed',
+        patch: { reviewUrl },
+      });
+    } catch (error) {
+      deps.logger?.warn('review posted but the plan could not be marked completed', {
+        planId,
+        error: (error as Error).name,
+      });
+    }
+    emit({ type: 'review_posted', plan_id: planId, url: reviewUrl });
+    status('completed', 'Review posted', 100);
+  };
+
+  if (restart) {
+    // The stopped run may have posted before it died: its marker on the PR says so, and then nothing is posted again.
+    let existing: PostedReview | undefined;
+    try {
+      existing = await deps.github.findReview(stored.ref, reviewMarker(planId));
+    } catch (error) {
+      const message = loadPrompt('review-restart-unchecked', {
+        plan_id: planId,
+        problem: credentialProblem(error) ?? describePostFailure(error),
+      }).trim();
+      // Let the next approval retry at once: the lease is released, the plan stays approved.
+      await deps.plans
+        .transition(userId, planId, {
+          from: ['approved'],
+          leaseOwner: runId,
+          to: 'approved',
+          patch: { lease: { owner: runId, expiresAt: nowSeconds() } },
+        })
+        .catch((release: unknown) => {
+          deps.logger?.warn('could not release the plan', { planId, error: (release as Error).name });
+        });
+      emit({ type: 'error', code: 'review_failed', message });
+      if (error instanceof ConsentRequiredError) throw error;
+      return { outcome: 'failed', planId, reason: message };
+    }
+    if (existing !== undefined) {
+      deps.logger?.info('restarted plan: its review was already posted', { planId });
+      await complete(existing.htmlUrl);
+      return { outcome: 'already_posted', planId, reviewUrl: existing.htmlUrl };
+    }
+  }
 
   if (pr.headSha !== stored.headSha) {
     const reason = `PR head moved from ${stored.headSha.slice(0, 7)} to ${pr.headSha.slice(0, 7)} since the plan was made`;
@@ -240,12 +317,19 @@ export async function approvePlan(
   let posted: { htmlUrl: string } | undefined;
   let report: Omit<Extract<ApproveResult, { outcome: 'completed' }>, 'outcome' | 'planId' | 'reviewUrl'>;
   try {
-    await deps.plans.transition(userId, planId, { from: ['approved'], to: 'executing' });
-    const progress = (step: string, value: number) => {
+    await deps.plans.transition(userId, planId, {
+      from: ['approved'],
+      leaseOwner: runId,
+      to: 'executing',
+      patch: { lease: lease() },
+    });
+    const heartbeat = createHeartbeat(deps, { userId, planId, runId, leaseSeconds: settings.leaseSeconds });
+    const progress = async (step: string, value: number) => {
       lastProgress = value;
       status('executing', step, value);
+      await heartbeat.beat();
     };
-    progress('Collecting the changed files', 5);
+    await progress('Collecting the changed files', 5);
     const counted = countCalls(deps.model);
     const run = await reviewPullRequest({ ...deps, model: counted.model }, stored, settings, {
       title: pr.title,
@@ -267,7 +351,10 @@ export async function approvePlan(
     });
     // Out of time: fail cleanly now rather than risk the function being stopped half-way through posting.
     if (input.signal?.aborted) throw input.signal.reason ?? new Error('aborted');
-    progress('Posting the review', 95);
+    await progress('Posting the review', 95);
+    // A fresh lease for the post: nobody can take the plan over while it is on its way, and a run that lost its
+    // lease finds out here, before posting.
+    await heartbeat.beat(true);
     const outcome = await postReview(deps, stored, run);
     if (outcome.kind === 'stale') {
       await fail(outcome.reason, 'plan_stale');
@@ -282,6 +369,13 @@ export async function approvePlan(
       modelCalls: counted.calls(),
     };
   } catch (error) {
+    if (error instanceof PlanLeaseLostError) {
+      // The plan belongs to another run now (or was cancelled): say so here and leave it alone.
+      deps.logger?.warn('review run lost its lease', { planId });
+      status('failed', error.message, lastProgress);
+      emit({ type: 'error', code: error.code, message: error.message });
+      return { outcome: 'failed', planId, reason: error.message };
+    }
     const reason = describeFailure(error, input.signal);
     if (reason === undefined) {
       deps.logger?.warn('review failed unexpectedly', { planId, error: (error as Error).name });
@@ -293,28 +387,63 @@ export async function approvePlan(
     return { outcome: 'failed', planId, reason: reason ?? 'an internal error stopped the review' };
   }
 
-  // Posted: from here on nothing may mark the plan failed, and nothing may post again.
-  try {
-    await deps.plans.transition(userId, planId, {
-      from: ['executing'],
-      to: 'completed',
-      patch: { reviewUrl: posted.htmlUrl },
-    });
-  } catch (error) {
-    deps.logger?.warn('review posted but the plan could not be marked completed', {
-      planId,
-      error: (error as Error).name,
-    });
-  }
-  emit({ type: 'review_posted', plan_id: planId, url: posted.htmlUrl });
-  status('completed', 'Review posted', 100);
+  await complete(posted.htmlUrl);
   deps.logger?.info('review posted', { planId, ...report });
   return { outcome: 'completed', planId, reviewUrl: posted.htmlUrl, ...report };
 }
 
 /**
- * Cancels a pending plan (one conditional write).
- * @throws PlanNotFoundError / PlanExpiredError / PlanConflictError (e.g. already running or done): nothing changed
+ * Renews a run's lease on its plan as the review progresses: at most every third of the lease (each renewal is a
+ * write), or at once when `force`d. One conditional write naming the run, so a run whose plan was restarted or
+ * cancelled meanwhile learns it here: PlanLeaseLostError. Any other failure of an unforced renewal is only logged
+ * (the next one may succeed; the forced one before posting must).
+ */
+function createHeartbeat(
+  deps: Pick<ReviewDeps, 'plans' | 'now' | 'logger'>,
+  run: { userId: string; planId: string; runId: string; leaseSeconds: number },
+): { beat(force?: boolean): Promise<void> } {
+  const nowSeconds = () => Math.floor(deps.now().getTime() / 1000);
+  let renewedAt = nowSeconds();
+  let inFlight: Promise<void> | undefined;
+  const renew = async () => {
+    const at = nowSeconds();
+    try {
+      await deps.plans.transition(run.userId, run.planId, {
+        from: ['executing'],
+        leaseOwner: run.runId,
+        to: 'executing',
+        patch: { lease: { owner: run.runId, expiresAt: at + run.leaseSeconds } },
+      });
+      renewedAt = at;
+    } catch (error) {
+      if (error instanceof ReviewError) throw new PlanLeaseLostError(run.planId);
+      throw error;
+    }
+  };
+  return {
+    async beat(force = false) {
+      if (!force && nowSeconds() - renewedAt < run.leaseSeconds / 3) return;
+      // Concurrent review parts share one renewal.
+      inFlight ??= renew().finally(() => {
+        inFlight = undefined;
+      });
+      try {
+        await inFlight;
+      } catch (error) {
+        if (force || error instanceof PlanLeaseLostError) throw error;
+        deps.logger?.warn('could not renew the review lease', {
+          planId: run.planId,
+          error: (error as Error).name,
+        });
+      }
+    },
+  };
+}
+
+/**
+ * Cancels a pending plan, or a running one whose lease lapsed (its run stopped: see approvePlan). One conditional
+ * write; a run that wakes up afterwards finds its lease gone and posts nothing.
+ * @throws PlanNotFoundError / PlanExpiredError / PlanConflictError (e.g. running or done): nothing changed
  */
 export async function cancelPlan(
   deps: Pick<ReviewDeps, 'plans' | 'now'>,
@@ -322,6 +451,7 @@ export async function cancelPlan(
 ): Promise<{ outcome: 'cancelled'; planId: string; ref: PullRequestRef }> {
   const plan = await deps.plans.transition(input.userId, input.planId, {
     from: ['pending'],
+    fromLapsed: RUNNING_STATUSES,
     to: 'cancelled',
   });
   input.emit?.({
@@ -360,7 +490,8 @@ async function reviewPullRequest(
     title: string;
     description: string;
     signal?: AbortSignal;
-    progress: (step: string, value: number) => void;
+    /** Streams progress and renews the run's lease. @throws PlanLeaseLostError when the run lost the plan */
+    progress: (step: string, value: number) => Promise<void>;
     onFindings: (findings: Finding[]) => void;
   },
 ): Promise<ReviewRun> {
@@ -401,7 +532,7 @@ async function reviewPullRequest(
     maxChunks: settings.maxChunks,
   });
   skipped.push(...chunking.skipped);
-  hooks.progress(
+  await hooks.progress(
     `Reviewing ${plural(chunking.reviewed.length, 'file')} in ${plural(chunking.chunks.length, 'part')}`,
     10,
   );
@@ -427,10 +558,10 @@ async function reviewPullRequest(
     unanchored.push(...placed.unanchored);
     hooks.onFindings(answer.findings);
     done += 1;
-    hooks.progress(`Reviewed part ${done} of ${total}`, 10 + (80 * done) / total);
+    await hooks.progress(`Reviewed part ${done} of ${total}`, 10 + (80 * done) / total);
   });
 
-  hooks.progress('Checking the findings against the diff', 92);
+  await hooks.progress('Checking the findings against the diff', 92);
   const unique = dedupeFindings<AnchoredFinding | UnanchoredFinding>([...anchored, ...unanchored]);
   const keptAnchored = unique.filter((finding): finding is AnchoredFinding => 'applicable' in finding);
   const keptUnanchored = unique.filter((finding): finding is UnanchoredFinding => 'reason' in finding);

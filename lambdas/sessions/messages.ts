@@ -10,17 +10,24 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import type { ChatMessage } from '../agent/model';
+import { fitMessage } from './fit';
+import { repairHistory } from './history';
 
 /** Chat history per user and session: one item per message, so a session never nears DynamoDB's 400 KB item limit. */
 export interface SessionStore {
   /** Whether `sessionId` exists for this user (another user's session id simply does not). */
   exists(userId: string, sessionId: string): Promise<boolean>;
   /**
-   * The newest messages that fit `budgetTokens`, oldest first. The slice starts at a user text message and never
-   * separates a tool use from its result (Bedrock rejects both). Cost depends on the budget, not the session's length.
+   * The newest messages that fit `budgetTokens`, oldest first, as a history Bedrock accepts: it starts at a user text
+   * message, never separates a tool use from its result, and messages a failed write lost are repaired around (see
+   * repairHistory). Cost depends on the budget, not the session's length.
    */
   loadRecent(userId: string, sessionId: string, budgetTokens: number): Promise<ChatMessage[]>;
-  /** Appends a turn's messages in order (none: just creates or touches the session) and refreshes its expiry. */
+  /**
+   * Appends a turn's messages in order (none: just creates or touches the session) and refreshes its expiry. A message
+   * too big for one item is stored with its largest tool results cut (see fitMessage), so a turn is never lost to
+   * DynamoDB's 400 KB item limit.
+   */
   append(userId: string, sessionId: string, messages: ChatMessage[]): Promise<void>;
 }
 
@@ -37,6 +44,8 @@ export interface SessionStoreOptions {
   pageSize?: number;
   /** Never read more than this many messages for one turn, whatever the budget (default 400). */
   maxMessages?: number;
+  /** First retry delay for a batch write's unprocessed items, doubled per attempt (default 200 ms). */
+  retryBaseMs?: number;
 }
 
 const messageSchema = z.object({
@@ -65,6 +74,7 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
   const now = options.now ?? Date.now;
   const pageSize = options.pageSize ?? 200;
   const maxMessages = options.maxMessages ?? 400;
+  const retryBaseMs = options.retryBaseMs ?? 200;
   const expiresAt = () => String(Math.floor(now() / 1000) + options.ttlDays * 86_400);
 
   return {
@@ -74,6 +84,8 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
           TableName: tableName,
           Key: { pk: { S: sessionKey(userId, sessionId) }, sk: { S: META_SK } },
           ProjectionExpression: 'expires_at',
+          // The same user flow may have just created the session: an eventually consistent read could miss it.
+          ConsistentRead: true,
         }),
       );
       const expiry = Number(result.Item?.expires_at?.N ?? 0);
@@ -97,6 +109,8 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
             ScanIndexForward: false,
             Limit: pageSize,
             ExclusiveStartKey: cursor,
+            // The previous turn was written moments ago; an eventually consistent read could return it half-written.
+            ConsistentRead: true,
           }),
         );
         for (const item of page.Items ?? []) {
@@ -110,7 +124,7 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
         }
         cursor = page.LastEvaluatedKey;
       } while (cursor);
-      return validStart(newestFirst.reverse());
+      return repairHistory(newestFirst.reverse());
     },
 
     async append(userId, sessionId, messages) {
@@ -118,20 +132,23 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       const expiry = expiresAt();
       // Sort keys order messages by time, then by position in the turn; the random part keeps concurrent turns apart.
       const turnKey = `${MSG_PREFIX}${String(now()).padStart(15, '0')}#${randomBytes(4).toString('hex')}`;
-      const writes: WriteRequest[] = messages.map((message, index) => ({
-        PutRequest: {
-          Item: {
-            pk: { S: pk },
-            sk: { S: `${turnKey}#${String(index).padStart(3, '0')}` },
-            role: { S: message.role },
-            body: { S: JSON.stringify(message) },
-            tokens: { N: String(estimateTokens(message)) },
-            expires_at: { N: expiry },
+      const writes: WriteRequest[] = messages.map((original, index) => {
+        const message = fitMessage(original);
+        return {
+          PutRequest: {
+            Item: {
+              pk: { S: pk },
+              sk: { S: `${turnKey}#${String(index).padStart(3, '0')}` },
+              role: { S: message.role },
+              body: { S: JSON.stringify(message) },
+              tokens: { N: String(estimateTokens(message)) },
+              expires_at: { N: expiry },
+            },
           },
-        },
-      }));
+        };
+      });
       await Promise.all([
-        writes.length > 0 ? writeAll(client, tableName, writes) : undefined,
+        writes.length > 0 ? writeAll(client, tableName, writes, retryBaseMs) : undefined,
         client.send(
           new UpdateItemCommand({
             TableName: tableName,
@@ -150,15 +167,16 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
   };
 }
 
-/** Drops leading messages until the history starts with a user message that is not a tool result. */
-function validStart(messages: ChatMessage[]): ChatMessage[] {
-  const start = messages.findIndex(
-    (message) => message.role === 'user' && message.content.every((block) => !('toolResult' in block)),
-  );
-  return start === -1 ? [] : messages.slice(start);
-}
-
-async function writeAll(client: Pick<DynamoDBClient, 'send'>, tableName: string, writes: WriteRequest[]) {
+/**
+ * Writes in batches of 25, retrying unprocessed items with backoff. Items still unprocessed after the last attempt
+ * leave the turn partly saved (BatchWriteItem is not atomic); loadRecent repairs around the gap.
+ */
+async function writeAll(
+  client: Pick<DynamoDBClient, 'send'>,
+  tableName: string,
+  writes: WriteRequest[],
+  retryBaseMs: number,
+) {
   for (let offset = 0; offset < writes.length; offset += BATCH_LIMIT) {
     let pending = writes.slice(offset, offset + BATCH_LIMIT);
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -167,7 +185,7 @@ async function writeAll(client: Pick<DynamoDBClient, 'send'>, tableName: string,
           `DynamoDB left ${pending.length} session messages unwritten after ${MAX_BATCH_ATTEMPTS} attempts`,
         );
       }
-      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, retryBaseMs * 2 ** (attempt - 2)));
       const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
       pending = result.UnprocessedItems?.[tableName] ?? [];
     }

@@ -8,7 +8,9 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
+import type { PlanStatus } from '../agent/events';
 import { PlanConflictError, PlanExpiredError, PlanNotFoundError } from '../review/errors';
+import { LEGACY_LEASE_SECONDS, leaseExpiry, RUNNING_STATUSES } from '../review/lease';
 import { planModelSchema } from '../review/plan';
 import type { PlanStore, PlanTransition, StoredPlan } from '../review/ports';
 
@@ -50,12 +52,15 @@ const itemSchema = z.object({
   expires_at: n,
   review_url: s.optional(),
   failure_reason: s.optional(),
+  lease_owner: s.optional(),
+  lease_expires_at: n.optional(),
 });
 
 /**
  * The DynamoDB plan store. Every transition is one conditional UpdateItem, so two concurrent approvals cannot both
- * win and an expired plan (TTL passed, item not yet deleted by DynamoDB) can never be approved; reads treat such a
- * plan as expired too. Single-item writes only (no transactions), which dynalite and DynamoDB Local both serve.
+ * win, an expired plan (TTL passed, item not yet deleted by DynamoDB) can never be approved, and a running plan can be
+ * taken over only once its lease has lapsed; reads treat an expired plan as expired too. Single-item writes only (no
+ * transactions), which dynalite and DynamoDB Local both serve.
  */
 export function createPlanStore(options: PlanStoreOptions): PlanStore {
   const { client, tableName } = options;
@@ -67,6 +72,38 @@ export function createPlanStore(options: PlanStoreOptions): PlanStore {
       new GetItemCommand({ TableName: tableName, Key: planKey(userId, planId), ConsistentRead: true }),
     );
     return result.Item;
+  };
+
+  /** The session's unexpired plans in `statuses`, newest first. */
+  const listByStatus = async (userId: string, sessionId: string, statuses: PlanStatus[]) => {
+    const plans: StoredPlan[] = [];
+    const statusValues: Item = {};
+    statuses.forEach((status, i) => {
+      statusValues[`:status${i}`] = { S: status };
+    });
+    let startKey: Item | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: `session_id = :session AND #status IN (${Object.keys(statusValues).join(', ')}) AND expires_at > :now`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':pk': { S: `USER#${userId}` },
+            ':prefix': { S: PLAN_PREFIX },
+            ':session': { S: sessionId },
+            ':now': { N: String(nowSeconds()) },
+            ...statusValues,
+          },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) plans.push(fromItem(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return plans.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   };
 
   return {
@@ -90,30 +127,11 @@ export function createPlanStore(options: PlanStoreOptions): PlanStore {
     },
 
     async listPending(userId, sessionId) {
-      const plans: StoredPlan[] = [];
-      let startKey: Item | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            FilterExpression: 'session_id = :session AND #status = :pending AND expires_at > :now',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':pk': { S: `USER#${userId}` },
-              ':prefix': { S: PLAN_PREFIX },
-              ':session': { S: sessionId },
-              ':pending': { S: 'pending' },
-              ':now': { N: String(nowSeconds()) },
-            },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) plans.push(fromItem(item));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey !== undefined);
-      return plans.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      return listByStatus(userId, sessionId, ['pending']);
+    },
+
+    async listRunning(userId, sessionId) {
+      return listByStatus(userId, sessionId, RUNNING_STATUSES);
     },
 
     async transition(userId, planId, change) {
@@ -141,19 +159,46 @@ export function createPlanStore(options: PlanStoreOptions): PlanStore {
   };
 }
 
-/** The UpdateItem expression for one transition: status guard, plus a TTL guard when leaving `pending`. */
+/**
+ * The UpdateItem expression for one transition: a status guard (plus a TTL guard when leaving `pending`, and the
+ * owner's id when fenced by a lease), or-ed with the lapsed-lease guard when the transition may take over a stuck run.
+ */
 function buildUpdate(change: PlanTransition, at: number) {
-  if (change.from.length === 0) throw new Error('A plan transition needs at least one "from" status');
+  const lapsed = change.fromLapsed ?? [];
+  if (change.from.length + lapsed.length === 0) {
+    throw new Error('A plan transition needs at least one "from" status');
+  }
+  const nowSeconds = Math.floor(at / 1000);
   const names: Record<string, string> = { '#status': 'status' };
   const values: Item = { ':to': { S: change.to }, ':updated': { S: new Date(at).toISOString() } };
   const sets = ['#status = :to', 'updated_at = :updated'];
-  change.from.forEach((status, i) => {
-    values[`:from${i}`] = { S: status };
-  });
-  let condition = `#status IN (${change.from.map((_, i) => `:from${i}`).join(', ')})`;
-  if (change.from.includes('pending')) {
-    condition += ' AND expires_at > :now';
-    values[':now'] = { N: String(Math.floor(at / 1000)) };
+  const guards: string[] = [];
+  if (change.from.length > 0) {
+    change.from.forEach((status, i) => {
+      values[`:from${i}`] = { S: status };
+    });
+    let guard = `#status IN (${change.from.map((_, i) => `:from${i}`).join(', ')})`;
+    if (change.from.includes('pending')) {
+      guard += ' AND expires_at > :now';
+      values[':now'] = { N: String(nowSeconds) };
+    }
+    if (change.leaseOwner !== undefined) {
+      guard += ' AND lease_owner = :owner';
+      values[':owner'] = { S: change.leaseOwner };
+    }
+    guards.push(`(${guard})`);
+  }
+  if (lapsed.length > 0) {
+    lapsed.forEach((status, i) => {
+      values[`:lapsed${i}`] = { S: status };
+    });
+    values[':now'] = { N: String(nowSeconds) };
+    // A plan from before leases has no lease_expires_at: its run is over once Lambda's hard limit has passed.
+    values[':legacy'] = { S: new Date((nowSeconds - LEGACY_LEASE_SECONDS) * 1000).toISOString() };
+    guards.push(
+      `(#status IN (${lapsed.map((_, i) => `:lapsed${i}`).join(', ')}) AND expires_at > :now AND ` +
+        '(lease_expires_at <= :now OR (attribute_not_exists(lease_expires_at) AND updated_at <= :legacy)))',
+    );
   }
   const patch = change.patch ?? {};
   if (patch.reviewUrl !== undefined) {
@@ -168,9 +213,14 @@ function buildUpdate(change: PlanTransition, at: number) {
     sets.push('expires_at = :expires_at');
     values[':expires_at'] = { N: String(patch.expiresAt) };
   }
+  if (patch.lease !== undefined) {
+    sets.push('lease_owner = :lease_owner', 'lease_expires_at = :lease_expires_at');
+    values[':lease_owner'] = { S: patch.lease.owner };
+    values[':lease_expires_at'] = { N: String(patch.lease.expiresAt) };
+  }
   return {
     UpdateExpression: `SET ${sets.join(', ')}`,
-    ConditionExpression: condition,
+    ConditionExpression: guards.join(' OR '),
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
@@ -184,6 +234,8 @@ function explainFailure(planId: string, item: Item | undefined, nowSeconds: numb
   return new PlanConflictError(planId, plan.status, {
     reviewUrl: plan.reviewUrl,
     failureReason: plan.failureReason,
+    updatedAt: plan.updatedAt,
+    leaseExpiresAt: leaseExpiry(plan),
   });
 }
 
@@ -204,6 +256,10 @@ function toItem(plan: StoredPlan): Item {
   };
   if (plan.reviewUrl !== undefined) item.review_url = { S: plan.reviewUrl };
   if (plan.failureReason !== undefined) item.failure_reason = { S: plan.failureReason };
+  if (plan.lease !== undefined) {
+    item.lease_owner = { S: plan.lease.owner };
+    item.lease_expires_at = { N: String(plan.lease.expiresAt) };
+  }
   return item;
 }
 
@@ -223,5 +279,9 @@ function fromItem(raw: Item): StoredPlan {
     expiresAt: Number(item.expires_at.N),
     reviewUrl: item.review_url?.S,
     failureReason: item.failure_reason?.S,
+    lease:
+      item.lease_owner && item.lease_expires_at
+        ? { owner: item.lease_owner.S, expiresAt: Number(item.lease_expires_at.N) }
+        : undefined,
   };
 }

@@ -142,4 +142,73 @@ describe('DynamoDB plan store (dynalite)', () => {
       store.transition('alice', 'no-such-plan', { from: ['pending'], to: 'cancelled' }),
     ).rejects.toBeInstanceOf(PlanNotFoundError);
   });
+
+  describe('execution leases', () => {
+    const takeOver = (planId: string, owner: string) =>
+      store.transition('alice', planId, {
+        from: [],
+        fromLapsed: ['approved', 'executing'],
+        to: 'approved',
+        patch: { lease: { owner, expiresAt: clock.now / 1000 + 300 } },
+      });
+
+    it('lets exactly one restart take over a running plan, and only once its lease has lapsed', async () => {
+      const created = plan({ status: 'executing', lease: { owner: 'run-1', expiresAt: NOW / 1000 + 300 } });
+      await store.create(created);
+
+      await expect(takeOver(created.planId, 'run-2')).rejects.toMatchObject({ currentStatus: 'executing' });
+      clock.now = NOW + 300_000;
+      const results = await Promise.allSettled([
+        takeOver(created.planId, 'run-2'),
+        takeOver(created.planId, 'run-3'),
+      ]);
+      clock.now = NOW;
+
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+      expect((await store.get('alice', created.planId)).lease?.owner).toMatch(/^run-[23]$/);
+    });
+
+    it("refuses the writes of a run whose lease was taken over, naming the plan's state", async () => {
+      const created = plan({ status: 'executing', lease: { owner: 'run-1', expiresAt: NOW / 1000 - 1 } });
+      await store.create(created);
+      await takeOver(created.planId, 'run-2');
+
+      const stale = store.transition('alice', created.planId, {
+        from: ['approved', 'executing'],
+        leaseOwner: 'run-1',
+        to: 'failed',
+      });
+
+      await expect(stale).rejects.toBeInstanceOf(PlanConflictError);
+      await expect(stale).rejects.toThrow(/is running .*from 2030-01-01 00:05:00 UTC/);
+      expect(await store.get('alice', created.planId)).toMatchObject({
+        status: 'approved',
+        lease: { owner: 'run-2', expiresAt: NOW / 1000 + 300 },
+      });
+    });
+
+    it('treats a running plan written before leases as stuck 15 minutes after its last update', async () => {
+      const created = plan({ status: 'executing', updatedAt: new Date(NOW - 14 * 60_000).toISOString() });
+      await store.create(created);
+
+      await expect(takeOver(created.planId, 'run-2')).rejects.toBeInstanceOf(PlanConflictError);
+      clock.now = NOW + 60_000;
+      await expect(takeOver(created.planId, 'run-2')).resolves.toMatchObject({ status: 'approved' });
+      clock.now = NOW;
+    });
+
+    it("lists a session's running plans with their leases", async () => {
+      const running = plan({
+        sessionId: 'session-run',
+        status: 'executing',
+        lease: { owner: 'r', expiresAt: 1 },
+      });
+      const pending = plan({ sessionId: 'session-run' });
+      for (const item of [running, pending]) await store.create(item);
+
+      const listed = await store.listRunning('alice', 'session-run');
+
+      expect(listed.map((item) => [item.planId, item.lease?.owner])).toEqual([[running.planId, 'r']]);
+    });
+  });
 });

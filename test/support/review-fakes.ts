@@ -1,3 +1,4 @@
+import type { PlanStatus } from '../../lambdas/agent/events';
 import type { ModelPort, ModelRequest, ModelStreamEvent, StopReason } from '../../lambdas/agent/model';
 import {
   GitHubValidationError,
@@ -5,6 +6,7 @@ import {
   PlanExpiredError,
   PlanNotFoundError,
 } from '../../lambdas/review/errors';
+import { leaseExpiry, leaseLapsed, RUNNING_STATUSES } from '../../lambdas/review/lease';
 import type {
   CreateReviewInput,
   PlanStore,
@@ -190,13 +192,24 @@ export const VALID_PLAN = JSON.stringify({
   estimated_time_minutes: 20,
 });
 
-/** An in-memory PlanStore with the DynamoDB store's semantics (conditional transitions, TTL on read). */
+/** An in-memory PlanStore with the DynamoDB store's semantics (conditional transitions, leases, TTL on read). */
 export function createMemoryPlanStore(
   now: () => number = Date.now,
 ): PlanStore & { items: Map<string, StoredPlan> } {
   const items = new Map<string, StoredPlan>();
   const key = (userId: string, planId: string) => `${userId}\u0000${planId}`;
   const nowSeconds = () => Math.floor(now() / 1000);
+  const list = async (userId: string, sessionId: string, statuses: PlanStatus[]) =>
+    [...items.values()]
+      .filter(
+        (plan) =>
+          plan.userId === userId &&
+          plan.sessionId === sessionId &&
+          statuses.includes(plan.status) &&
+          plan.expiresAt > nowSeconds(),
+      )
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .map((plan) => structuredClone(plan));
   return {
     items,
     async create(plan) {
@@ -210,26 +223,27 @@ export function createMemoryPlanStore(
       return structuredClone(plan);
     },
     async listPending(userId, sessionId) {
-      return [...items.values()]
-        .filter(
-          (plan) =>
-            plan.userId === userId &&
-            plan.sessionId === sessionId &&
-            plan.status === 'pending' &&
-            plan.expiresAt > nowSeconds(),
-        )
-        .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-        .map((plan) => structuredClone(plan));
+      return list(userId, sessionId, ['pending']);
+    },
+    async listRunning(userId, sessionId) {
+      return list(userId, sessionId, RUNNING_STATUSES);
     },
     async transition(userId, planId, change) {
       const plan = items.get(key(userId, planId));
       if (!plan) throw new PlanNotFoundError(planId);
       const expired = plan.expiresAt <= nowSeconds();
-      if (!change.from.includes(plan.status) || (change.from.includes('pending') && expired)) {
+      const allowed =
+        (change.from.includes(plan.status) &&
+          !(plan.status === 'pending' && expired) &&
+          (change.leaseOwner === undefined || plan.lease?.owner === change.leaseOwner)) ||
+        ((change.fromLapsed ?? []).includes(plan.status) && !expired && leaseLapsed(plan, nowSeconds()));
+      if (!allowed) {
         if (expired) throw new PlanExpiredError(planId);
         throw new PlanConflictError(planId, plan.status, {
           reviewUrl: plan.reviewUrl,
           failureReason: plan.failureReason,
+          updatedAt: plan.updatedAt,
+          leaseExpiresAt: leaseExpiry(plan),
         });
       }
       plan.status = change.to;
@@ -237,6 +251,7 @@ export function createMemoryPlanStore(
       if (change.patch?.reviewUrl !== undefined) plan.reviewUrl = change.patch.reviewUrl;
       if (change.patch?.failureReason !== undefined) plan.failureReason = change.patch.failureReason;
       if (change.patch?.expiresAt !== undefined) plan.expiresAt = change.patch.expiresAt;
+      if (change.patch?.lease !== undefined) plan.lease = { ...change.patch.lease };
       return structuredClone(plan);
     },
   };

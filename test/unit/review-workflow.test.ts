@@ -3,6 +3,7 @@ import type { ChatEvent } from '../../lambdas/agent/events';
 import type { ModelRequest } from '../../lambdas/agent/model';
 import { ConsentRequiredError } from '../../lambdas/agent/tool';
 import { PlanConflictError, PlanExpiredError } from '../../lambdas/review/errors';
+import { leaseLapsed } from '../../lambdas/review/lease';
 import type { PullRequestFile, ReviewDeps } from '../../lambdas/review/ports';
 import { estimateRequestTokens } from '../../lambdas/review/tokens';
 import { createPlanReviewTool } from '../../lambdas/review/tool';
@@ -643,6 +644,33 @@ describe('a large PR (300 files, ~20,000 changed lines)', () => {
     );
     expect(repairs.length).toBeGreaterThan(1);
     expect(Math.max(...h.model.requests.map(estimateRequestTokens))).toBeLessThanOrEqual(8000);
+  });
+});
+
+describe('the execution lease', () => {
+  it('keeps a slow but live review from being taken for stuck: its lease is renewed as parts finish', async () => {
+    const leaseAtEachPart: boolean[] = [];
+    let h: Harness | undefined;
+    h = harness({
+      files: largePullRequestFiles(40, 2_000),
+      settings: { concurrency: 1 },
+      review: (request) => {
+        // Each part takes the model 150 s: ten of them outlast a 300 s lease many times over.
+        const plan = [...(h?.plans.items.values() ?? [])][0];
+        if (h && plan) {
+          h.clock.now += 150_000;
+          leaseAtEachPart.push(leaseLapsed(plan, Math.floor(h.clock.now / 1000)));
+        }
+        return findingsOnFirstAddedLine(request);
+      },
+    });
+    const planId = await planned(h);
+
+    const result = await approve(h, planId);
+
+    expect(result.outcome).toBe('completed');
+    expect(leaseAtEachPart.length).toBeGreaterThan(4);
+    expect(leaseAtEachPart.filter(Boolean)).toEqual([]);
   });
 });
 
