@@ -543,7 +543,7 @@ describe('doctor: command line and settings', () => {
   });
 
   it('takes -c over cdk.json and --region over both', () => {
-    const options = parseDoctorArgs(['-c', 'region=ap-southeast-4', '-c', 'modelId=global.anthropic.x']);
+    const options = parseDoctorArgs(['-c', 'region=eu-west-1', '-c', 'modelId=global.anthropic.x']);
     if (options.kind !== 'run') throw new Error('expected options');
 
     const settings = resolveSettings(
@@ -551,7 +551,7 @@ describe('doctor: command line and settings', () => {
       options.options,
     );
 
-    expect(settings).toMatchObject({ region: 'ap-southeast-4', regionSource: 'context', stackName: 'Agent' });
+    expect(settings).toMatchObject({ region: 'eu-west-1', regionSource: 'context', stackName: 'Agent' });
     expect(settings.context.modelId).toBe('global.anthropic.x');
   });
 });
