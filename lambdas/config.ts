@@ -43,6 +43,8 @@ export const configSchema = z.object({
   HISTORY_TOKEN_BUDGET: positiveInt(20_000),
   SESSION_TTL_DAYS: positiveInt(30),
   PLAN_TTL_HOURS: positiveInt(24),
+  /** Seconds a running review counts as alive after its last progress; after that it may be restarted or cancelled. */
+  REVIEW_LEASE_SECONDS: positiveInt(300),
   /** How long a GitHub write withheld after untrusted text waits for the user's approval. */
   WRITE_APPROVAL_TTL_MINUTES: positiveInt(60),
   REVIEW_CHUNK_TOKEN_BUDGET: positiveInt(12_000),

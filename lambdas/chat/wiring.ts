@@ -105,6 +105,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     settings: {
       pathPrefixes: config.REVIEW_PATH_PREFIXES,
       planTtlHours: config.PLAN_TTL_HOURS,
+      leaseSeconds: config.REVIEW_LEASE_SECONDS,
       chunkTokenBudget: config.REVIEW_CHUNK_TOKEN_BUDGET,
       maxOutputTokens: config.MAX_OUTPUT_TOKENS,
     },
