@@ -8,6 +8,8 @@ export interface ToolContext {
   sessionId: string;
   emit: Emit;
   signal?: AbortSignal;
+  /** Ends the turn after this round of tools (e.g. a dependency stopped answering); `signal` aborts with `reason`. */
+  stopTurn?(reason: unknown): void;
 }
 
 /** A tool's answer: `content` goes to the model (keep it small), `summary` to the client's `tool_result`. */
