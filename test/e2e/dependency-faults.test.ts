@@ -18,13 +18,18 @@ import { chat } from '../support/sse-client';
  * must end with `error` (dependency_timeout) then `done` within seconds instead of hanging until the function timeout.
  */
 
-/** Short bounds so a hang shows within the test; production defaults are seconds. */
+/**
+ * Generous bounds for the dependencies that answer (a busy CI machine must not time them out); each test shortens
+ * the bound of the one it black-holes, so a hang shows within the test. Production defaults are seconds.
+ */
 const TIMEOUTS = {
-  DEPENDENCY_CONNECT_TIMEOUT_MS: '500',
-  DEPENDENCY_REQUEST_TIMEOUT_MS: '300',
-  MODEL_IDLE_TIMEOUT_MS: '400',
-  GITHUB_REQUEST_TIMEOUT_MS: '300',
+  DEPENDENCY_CONNECT_TIMEOUT_MS: '5000',
+  DEPENDENCY_REQUEST_TIMEOUT_MS: '5000',
+  MODEL_IDLE_TIMEOUT_MS: '5000',
+  GITHUB_REQUEST_TIMEOUT_MS: '5000',
 };
+const SHORT = '300';
+const STATIC_GITHUB = { IDENTITY_PROVIDER: 'static', GITHUB_TOKEN: 'ghp_x' };
 /** How long a test waits for `done` before calling the stream hung. */
 const HUNG_AFTER_MS = 8_000;
 const USER_ARN = 'arn:aws:iam::123456789012:user/patient';
@@ -108,7 +113,7 @@ describe('a black-holed dependency', () => {
   it('DynamoDB: the session load times out with dependency_timeout, then done, within seconds', async () => {
     const url = await startChat(
       { dynamodb: hole.url },
-      { IDENTITY_PROVIDER: 'static', GITHUB_TOKEN: 'ghp_x' },
+      { ...STATIC_GITHUB, DEPENDENCY_REQUEST_TIMEOUT_MS: SHORT },
     );
 
     const { events, ms } = await timedChat(url, { message: 'hello again', session_id: 'known-session' });
@@ -122,7 +127,10 @@ describe('a black-holed dependency', () => {
   it('AgentCore Identity: the GitHub token request times out and stops the turn, then done', async () => {
     // A second model call would find no scripted turn and fail with another code.
     bedrock.enqueue(callTool('list_github_repos', {}));
-    const url = await startChat({ dynamodb: dynamo.endpoint, agentcore: hole.url });
+    const url = await startChat(
+      { dynamodb: dynamo.endpoint, agentcore: hole.url },
+      { DEPENDENCY_REQUEST_TIMEOUT_MS: SHORT },
+    );
 
     const { events, ms } = await timedChat(url, { message: 'list my repos' });
 
@@ -139,7 +147,7 @@ describe('a black-holed dependency', () => {
     const requestsBefore = hole.requests();
     const url = await startChat(
       { dynamodb: dynamo.endpoint },
-      { IDENTITY_PROVIDER: 'static', GITHUB_TOKEN: 'ghp_x', GITHUB_API_URL: hole.url },
+      { ...STATIC_GITHUB, GITHUB_API_URL: hole.url, GITHUB_REQUEST_TIMEOUT_MS: SHORT },
     );
 
     const { events, ms } = await timedChat(url, { message: 'list my repos' });
@@ -154,7 +162,7 @@ describe('a black-holed dependency', () => {
     bedrock.enqueue({ kind: 'hang', text: ['Let me think'] });
     const url = await startChat(
       { dynamodb: dynamo.endpoint },
-      { IDENTITY_PROVIDER: 'static', GITHUB_TOKEN: 'ghp_x' },
+      { ...STATIC_GITHUB, MODEL_IDLE_TIMEOUT_MS: '1000' },
     );
 
     const { events, ms } = await timedChat(url, { message: 'think hard' });
@@ -165,11 +173,11 @@ describe('a black-holed dependency', () => {
   });
 
   it('Bedrock: an answer that keeps streaming longer than the idle timeout is not cut off', async () => {
-    // 10 frames 100 ms apart: a 1 s answer, never silent for the 400 ms idle bound.
-    bedrock.enqueue({ kind: 'reply', text: ['one ', 'two ', 'three ', 'four ', 'five'], delayMs: 100 });
+    // 10 frames 150 ms apart: a 1.5 s answer, never silent for the 1 s idle bound.
+    bedrock.enqueue({ kind: 'reply', text: ['one ', 'two ', 'three ', 'four ', 'five'], delayMs: 150 });
     const url = await startChat(
       { dynamodb: dynamo.endpoint },
-      { IDENTITY_PROVIDER: 'static', GITHUB_TOKEN: 'ghp_x' },
+      { ...STATIC_GITHUB, MODEL_IDLE_TIMEOUT_MS: '1000' },
     );
 
     const { events } = await timedChat(url, { message: 'count to five' });
