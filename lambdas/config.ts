@@ -48,6 +48,14 @@ export const configSchema = z.object({
   /** How long a GitHub write withheld after untrusted text waits for the user's approval. */
   WRITE_APPROVAL_TTL_MINUTES: positiveInt(60),
   REVIEW_CHUNK_TOKEN_BUDGET: positiveInt(12_000),
+  /** Every AWS SDK client: the TCP/TLS connection must be up within this long. */
+  DEPENDENCY_CONNECT_TIMEOUT_MS: positiveInt(3_000),
+  /** One DynamoDB or AgentCore Identity request, per attempt (the SDK makes up to 3 attempts). */
+  DEPENDENCY_REQUEST_TIMEOUT_MS: positiveInt(5_000),
+  /** Bedrock's stream may be silent (before its first byte, or between events) this long; long answers still stream. */
+  MODEL_IDLE_TIMEOUT_MS: positiveInt(30_000),
+  /** One GitHub request, body included (GitHub itself gives up on a REST request after 10 s). */
+  GITHUB_REQUEST_TIMEOUT_MS: positiveInt(15_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LambdaFunctionURLEventWithIAMAuthorizer, StreamifyHandler } from 'aws-lambda';
+import { MAX_BODY_BYTES } from '../../lambdas/chat/request';
 import {
   createLocalContext,
   createPreludeParser,
@@ -9,6 +10,7 @@ import {
   LocalResponseStream,
   type StreamedResponseHead,
 } from './lambda-runtime';
+import { isAllowedHost, readBodyWithin, refuse } from './request-guards';
 
 /** A local stand-in for the Lambda function URL in front of a streaming handler (RESPONSE_STREAM, AWS_IAM). */
 export interface LocalFunctionUrl {
@@ -31,6 +33,11 @@ export interface LocalFunctionUrlOptions {
   /** The function timeout (default 300 s, as the stack's default). */
   timeoutMs?: number;
   functionName?: string;
+  /**
+   * Bodies above this are refused with 413 while they arrive (default: the handler's MAX_BODY_BYTES plus 64 KB, so
+   * the handler still answers its own precise 413 for bodies just over its limit).
+   */
+  maxBodyBytes?: number;
 }
 
 const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+json)/i;
@@ -44,6 +51,9 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
   installLambdaGlobals();
   const timeoutMs = options.timeoutMs ?? 300_000;
   const functionName = options.functionName ?? 'github-coding-agent-chat';
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES + 64 * 1024;
+  // A concrete listen address (not a wildcard) is a name this server may be called by, too.
+  const extraHosts = options.host && !['0.0.0.0', '::'].includes(options.host) ? [options.host] : [];
 
   const server = createServer((req, res) => {
     void serve(req, res).catch((error: unknown) => {
@@ -53,9 +63,26 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
   });
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+    // DNS rebinding: a page on another site whose name now resolves to 127.0.0.1 still sends its own name as Host.
+    if (!isAllowedHost(req.headers.host, extraHosts)) {
+      return refuse(
+        req,
+        res,
+        421,
+        'misdirected_request',
+        'The local server answers only requests addressed to localhost, 127.0.0.1 or [::1]',
+      );
+    }
+    const body = await readBodyWithin(req, maxBodyBytes);
+    if (body === 'too_large') {
+      return refuse(
+        req,
+        res,
+        413,
+        'payload_too_large',
+        `The body is over ${maxBodyBytes} bytes; the limit is ${MAX_BODY_BYTES}`,
+      );
+    }
     const userName = options.allowUserHeader ? headerValue(req, 'x-local-user') : undefined;
     const userArn = userName ? `arn:aws:iam::000000000000:user/${userName}` : options.userArn;
     const event = toFunctionUrlEvent(req, body, userArn);
@@ -71,12 +98,15 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
           res.writeHead(parsed.statusCode, headers);
           res.flushHeaders();
         },
-        (chunk) => void res.write(chunk),
+        (chunk) => {
+          if (res.destroyed) throw new Error('The client closed the connection');
+          res.write(chunk);
+        },
       ),
     );
-    // A client that goes away ends the handler's stream, as the real front end does.
+    // A client that goes away errors the handler's stream, as Lambda's runtime does when its response request fails.
     res.on('close', () => {
-      if (!stream.writableFinished) stream.destroy();
+      if (!stream.writableFinished) stream.destroy(new Error('The client closed the connection'));
     });
     const context = createLocalContext(functionName, timeoutMs);
     // Writes after the client left or the timeout are dropped, as in Lambda; they must not crash the server.

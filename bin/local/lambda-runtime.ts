@@ -38,8 +38,14 @@ export class LocalResponseStream extends Writable {
       this.started = true;
       this._onBeforeFirstWrite?.((raw) => this.sink(Buffer.from(raw)));
     }
-    this.sink(chunk);
-    callback();
+    // A chunk the front end cannot take (the client left) fails the write and errors the stream, as in Lambda.
+    let failure: Error | null = null;
+    try {
+      this.sink(chunk);
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+    }
+    callback(failure);
   }
 }
 

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
-import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import {
+  type AwsTimeouts,
+  awsTimeouts,
+  createAgentCoreClient,
+  createBedrockRuntimeClient,
+  createDynamoDbClient,
+} from '../../lambdas/aws-clients';
 import { createChatHandler } from '../../lambdas/chat/app';
 import { createAppDeps } from '../../lambdas/chat/wiring';
 import { type Config, configSchema, loadConfig } from '../../lambdas/config';
@@ -65,6 +71,9 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
+/** What the local stand-ins accept (they check no signature). */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
 const LOCAL_DEFAULTS: Record<string, string> = {
   AWS_REGION: 'ap-southeast-2',
   MODEL_ID: 'au.anthropic.claude-sonnet-4-6',
@@ -86,10 +95,12 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const closers: Array<() => Promise<void>> = [];
 
   try {
+    // Validated before anything starts (a bad variable fails with its name); the clients' timeouts come from it.
+    const timeouts = awsTimeouts(loadConfig(env));
     // AWS_ENDPOINT_URL_DYNAMODB (e.g. DynamoDB Local) wins over the embedded dynalite.
     const external = env.AWS_ENDPOINT_URL_DYNAMODB;
     const dynamo = external
-      ? externalDynamo(external, env.AWS_REGION ?? '')
+      ? externalDynamo(external, env.AWS_REGION ?? '', timeouts)
       : await startDynalite({ path: options.dataDir });
     closers.push(() => dynamo.close());
     for (const table of [env.SESSIONS_TABLE ?? '', env.PLANS_TABLE ?? '']) await ensureTable(dynamo, table);
@@ -128,17 +139,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       });
       closers.push(() => agentcore?.close() ?? Promise.resolve());
       Object.assign(env, { IDENTITY_PROVIDER: 'agentcore', GITHUB_API_URL: github.url });
-      bedrockClient = new BedrockRuntimeClient({
-        endpoint: bedrock.url,
-        region: env.AWS_REGION,
-        maxAttempts: 1,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      });
-      agentCoreClient = new BedrockAgentCoreClient({
-        endpoint: agentcore.url,
-        region: env.AWS_REGION,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      });
+      const standin = { region: env.AWS_REGION ?? '', timeouts, credentials: LOCAL_CREDENTIALS };
+      bedrockClient = createBedrockRuntimeClient({ ...standin, endpoint: bedrock.url });
+      agentCoreClient = createAgentCoreClient({ ...standin, endpoint: agentcore.url });
       connections.push(`Bedrock: local stand-in ${bedrock.url} (scripted demo model)`);
       connections.push(`AgentCore Identity: local stand-in ${agentcore.url}`);
       connections.push(`GitHub: local stand-in ${github.url} (user ${SAMPLE_LOGIN}, sample repos and a PR)`);
@@ -197,13 +200,14 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
 }
 
 /** A DynamoDB the caller runs (its endpoint from AWS_ENDPOINT_URL_DYNAMODB); closing only drops the client. */
-function externalDynamo(endpoint: string, region: string): LocalDynamo {
+function externalDynamo(endpoint: string, region: string, timeouts: AwsTimeouts): LocalDynamo {
   // DynamoDB Local accepts any credentials; a machine without AWS credentials should still reach it.
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(new URL(endpoint).hostname);
-  const client = new DynamoDBClient({
+  const client = createDynamoDbClient({
     endpoint,
     region,
-    ...(loopback ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    timeouts,
+    ...(loopback ? { credentials: LOCAL_CREDENTIALS } : {}),
   });
   return { endpoint, client, close: async () => client.destroy() };
 }

@@ -7,6 +7,7 @@ import {
   type ConverseStreamOutput,
 } from '@aws-sdk/client-bedrock-runtime';
 import type { DocumentType } from '@smithy/types';
+import { DependencyTimeoutError, isDependencyTimeout } from '../timeouts';
 import {
   type ChatMessage,
   ModelError,
@@ -32,6 +33,12 @@ export interface BedrockModelOptions {
   /** A foundation model id or an inference profile id/ARN (MODEL_ID). */
   modelId: string;
   retry?: Partial<RetryPolicy>;
+  /**
+   * The longest silence allowed on a call: before the first event (connection and time to first byte) and between
+   * events. A call that goes quiet this long fails with `dependency_timeout`; an answer that keeps streaming is never
+   * cut, however long it runs. Default 30 s.
+   */
+  idleTimeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
@@ -56,13 +63,14 @@ export function createBedrockModel(options: BedrockModelOptions): ModelPort {
   const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 250, maxDelayMs: 4_000, ...options.retry };
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
 
   return {
     async *stream(request: ModelRequest): AsyncGenerator<ModelStreamEvent> {
       for (let attempt = 1; ; attempt++) {
         let yielded = false;
         try {
-          for await (const event of streamOnce(options.client, options.modelId, request)) {
+          for await (const event of streamOnce(options.client, options.modelId, request, idleTimeoutMs)) {
             yielded = true;
             yield event;
           }
@@ -79,10 +87,42 @@ export function createBedrockModel(options: BedrockModelOptions): ModelPort {
   };
 }
 
+/**
+ * One ConverseStream call under an idle timer that every event resets. The timer aborts the call itself because the
+ * SDK's HTTP/2 handler, when its own stream timeout fires after the response has started, ends the event stream as if
+ * the answer were complete; an abort (ours or the turn's) is therefore also checked when the stream ends.
+ */
 async function* streamOnce(
   client: Pick<BedrockRuntimeClient, 'send'>,
   modelId: string,
   request: ModelRequest,
+  idleTimeoutMs: number,
+): AsyncGenerator<ModelStreamEvent> {
+  const idle = new AbortController();
+  const timer = setTimeout(
+    () => idle.abort(new DependencyTimeoutError('Bedrock', idleTimeoutMs)),
+    idleTimeoutMs,
+  );
+  const signal = request.signal ? AbortSignal.any([request.signal, idle.signal]) : idle.signal;
+  const stopped = () =>
+    signal.aborted ? (idle.signal.aborted ? idle.signal.reason : signal.reason) : undefined;
+  try {
+    yield* streamEvents(client, modelId, request, signal, () => timer.refresh());
+  } catch (error) {
+    throw stopped() ?? error;
+  } finally {
+    clearTimeout(timer);
+  }
+  const reason = stopped();
+  if (reason !== undefined) throw reason;
+}
+
+async function* streamEvents(
+  client: Pick<BedrockRuntimeClient, 'send'>,
+  modelId: string,
+  request: ModelRequest,
+  signal: AbortSignal,
+  alive: () => void,
 ): AsyncGenerator<ModelStreamEvent> {
   const response = await client.send(
     new ConverseStreamCommand({
@@ -109,15 +149,17 @@ async function* streamOnce(
           }
         : {}),
     }),
-    { abortSignal: request.signal },
+    { abortSignal: signal },
   );
   if (!response.stream) throw new ModelError('model_error', 'Bedrock returned no response stream');
+  alive();
 
   // Tool input arrives as partial JSON strings per content block; assemble until the block stops.
   const toolBlocks = new Map<number, { toolUseId: string; name: string; json: string }>();
   let stopReason: StopReason | undefined;
   let usage: { inputTokens: number; outputTokens: number } | undefined;
   for await (const event of response.stream as AsyncIterable<ConverseStreamOutput>) {
+    alive();
     if (event.contentBlockStart?.start?.toolUse) {
       const { toolUseId = '', name = '' } = event.contentBlockStart.start.toolUse;
       toolBlocks.set(event.contentBlockStart.contentBlockIndex ?? 0, { toolUseId, name, json: '' });
@@ -219,6 +261,13 @@ function toStopReason(reason: string | undefined): StopReason {
 /** Maps a Bedrock exception to a {@link ModelError} whose message tells a person what to do. */
 export function toModelError(error: unknown): ModelError {
   if (error instanceof ModelError) return error;
+  if (isDependencyTimeout(error)) {
+    return new ModelError(
+      'dependency_timeout',
+      'The model stopped answering (no response within the time limit); try again shortly.',
+      { cause: error },
+    );
+  }
   const name = errorName(error);
   const detail = error instanceof Error ? error.message : String(error);
   switch (name) {

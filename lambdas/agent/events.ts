@@ -68,6 +68,10 @@ export type ErrorCode =
   | 'review_failed'
   /** The user's input could not be understood (e.g. not a pull request reference). */
   | 'invalid_input'
+  /** DynamoDB, AgentCore Identity, Bedrock or GitHub did not answer within its timeout: the turn stopped. */
+  | 'dependency_timeout'
+  /** The client went away mid-turn: the turn stopped (kept in the history; no connected client sees it). */
+  | 'client_disconnected'
   | 'internal_error';
 
 /** Where the core writes events; the handler encodes them as SSE. */

@@ -1,5 +1,6 @@
 import type { Logger } from '../log';
 import { loadPrompt } from '../prompts';
+import { isDependencyTimeout } from '../timeouts';
 import type { WriteTicket } from '../writes/gate';
 import type { Emit, ErrorCode } from './events';
 import { type ChatMessage, type ContentBlock, ModelError, type ModelPort } from './model';
@@ -85,16 +86,24 @@ export async function runAgentTurn(deps: AgentDeps, input: AgentTurnInput): Prom
   // One deadline for the whole turn: model calls and tools (GitHub waits, the review planner) all stop in time to save
   // the turn and end the stream.
   const budget = AbortSignal.timeout(Math.max(1, input.remainingMs() - limits.reserveMs));
-  const signal = input.context.signal ? AbortSignal.any([input.context.signal, budget]) : budget;
+  // A tool that finds a dependency hung stops the turn the way a client that left does: through the signal.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([
+    budget,
+    stop.signal,
+    ...(input.context.signal ? [input.context.signal] : []),
+  ]);
   const toolContext: ToolContext = {
     ...input.context,
     emit,
     signal,
     sessionUntrusted: () => guard.readUntrusted,
+    stopTurn: (reason) => stop.abort(reason),
   };
 
   for (let iteration = 0; iteration < limits.maxIterations; iteration++) {
     if (budget.aborted || input.remainingMs() - limits.reserveMs <= 0) return done(timeLimit());
+    if (signal.aborted) return done(stopped(signal.reason));
 
     let text = '';
     const toolUses: ToolUse[] = [];
@@ -123,6 +132,7 @@ export async function runAgentTurn(deps: AgentDeps, input: AgentTurnInput): Prom
       }
     } catch (error) {
       if (budget.aborted && !input.context.signal?.aborted) return done(timeLimit());
+      if (signal.aborted) return done(stopped(signal.reason));
       if (error instanceof ModelError) {
         logger?.warn('Model call failed', { code: error.code, iteration });
         return done({ kind: 'failed', code: error.code, message: error.message });
@@ -176,6 +186,22 @@ export async function runAgentTurn(deps: AgentDeps, input: AgentTurnInput): Prom
     code: 'iteration_limit',
     message: `Stopped after ${limits.maxIterations} rounds of tool calls without a final answer; narrow the request and try again.`,
   });
+}
+
+/** The turn was stopped from outside the loop: the client left, or a tool found a dependency not answering. */
+function stopped(reason: unknown): TurnOutcome {
+  if (isDependencyTimeout(reason)) {
+    return {
+      kind: 'failed',
+      code: 'dependency_timeout',
+      message: `${describe(reason)}; nothing more was attempted in this turn. Try again in a moment.`,
+    };
+  }
+  return {
+    kind: 'failed',
+    code: 'client_disconnected',
+    message: 'The client disconnected; the turn was stopped.',
+  };
 }
 
 function timeLimit(): TurnOutcome {
@@ -237,7 +263,11 @@ async function runTool(
 ): Promise<ContentBlock> {
   context.emit({ type: 'tool_use', tool_name: use.name, tool_input: use.input });
   const tool = tools.get(use.name);
-  const output = await execute(use, tool, context, guard, logger);
+  // Once the turn is stopped (client gone, time up, a dependency hung) nothing new may act on the user's behalf.
+  const output =
+    context.signal?.aborted && !tool?.readOnly
+      ? notStarted(use.name)
+      : await execute(use, tool, context, guard, logger);
   if (tool?.untrustedOutput && output.ok) guard.readUntrusted = true;
   context.emit({ type: 'tool_result', tool_name: use.name, ok: output.ok, summary: output.summary });
   return {
@@ -307,6 +337,14 @@ async function withhold(
       action_id: ticket.actionId,
       note: loadPrompt('write-withheld', { action_id: ticket.actionId }).trim(),
     },
+  };
+}
+
+function notStarted(name: string): ToolOutput {
+  return {
+    ok: false,
+    summary: 'not run: the turn was stopped',
+    content: { error: `${name} was not run: the turn was stopped.` },
   };
 }
 

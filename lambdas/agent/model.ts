@@ -73,6 +73,7 @@ export class ModelError extends Error {
       | 'model_not_ready'
       | 'model_unavailable'
       | 'model_error'
+      | 'dependency_timeout'
     >,
     message: string,
     options?: { cause?: unknown },

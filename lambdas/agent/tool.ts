@@ -10,6 +10,8 @@ export interface ToolContext {
   signal?: AbortSignal;
   /** Whether the session has read text written by other people (tools that replace the user's work must not). */
   sessionUntrusted?: () => boolean;
+  /** Ends the turn after this round of tools (e.g. a dependency stopped answering); `signal` aborts with `reason`. */
+  stopTurn?(reason: unknown): void;
 }
 
 /** A tool's answer: `content` goes to the model (keep it small), `summary` to the client's `tool_result`. */

@@ -3,10 +3,11 @@ import type { Logger } from '../log';
 import { loadPrompt } from '../prompts';
 import type { ConsentBindings } from '../sessions/consents';
 import type { SessionStore } from '../sessions/messages';
+import { isDependencyTimeout } from '../timeouts';
 import { parseConfirmation, runWriteCommand } from '../writes/commands';
 import { type HoldWrite, WRITE_ID_PREFIX } from '../writes/gate';
 import { ActionError, type PendingWriteStore, type SessionTrust } from '../writes/ports';
-import type { Emit } from './events';
+import type { Emit, ErrorCode } from './events';
 import { type AgentLimits, runAgentTurn } from './loop';
 import type { ChatMessage, ModelPort } from './model';
 import { ConsentRequiredError, type Tool } from './tool';
@@ -125,7 +126,7 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
     logger.error('Loading the session failed', { sessionId, error: describe(error) });
     emit({
       type: 'error',
-      code: 'storage_error',
+      code: storageErrorCode(error),
       message: 'The conversation could not be loaded; try again.',
     });
     return;
@@ -167,7 +168,7 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
       logger.error('Marking the session untrusted failed', { sessionId, error: describe(error) });
       emit({
         type: 'error',
-        code: 'storage_error',
+        code: storageErrorCode(error),
         message: 'This reply could not be saved to the conversation history; ask again in a new message.',
       });
       return;
@@ -288,7 +289,7 @@ async function askForConsent(
     deps.logger.error('Saving the consent binding failed', { error: describe(error) });
     scope.emit({
       type: 'error',
-      code: 'storage_error',
+      code: storageErrorCode(error),
       message: 'The GitHub authorization could not be started; try again.',
     });
     return;
@@ -314,11 +315,16 @@ async function save(deps: ChatTurnDeps, scope: TurnScope, messages: ChatMessage[
     deps.logger.error('Saving the turn failed', { sessionId: scope.sessionId, error: describe(error) });
     scope.emit({
       type: 'error',
-      code: 'storage_error',
+      code: storageErrorCode(error),
       message:
         'The reply could not be saved to the conversation history; the next message may lack this context.',
     });
   }
+}
+
+/** DynamoDB that did not answer in time is a `dependency_timeout`; any other storage failure a `storage_error`. */
+function storageErrorCode(error: unknown): ErrorCode {
+  return isDependencyTimeout(error) ? 'dependency_timeout' : 'storage_error';
 }
 
 function describe(error: unknown): string {

@@ -5,6 +5,7 @@ import { IdentityError } from '../identity/errors';
 import { ConsentForbiddenError, type GitHubTokenPort } from '../identity/port';
 import type { Logger } from '../log';
 import type { ConsentBindings } from '../sessions/consents';
+import { isDependencyTimeout } from '../timeouts';
 import { callerFromEvent } from './identity';
 import {
   type ChatRequest,
@@ -113,7 +114,10 @@ async function streamChat(
       sessionId: request.session_id,
       emit: sse.emit,
       remainingMs,
+      // A client that disconnects stops the turn: no more model calls, no new GitHub write; what is done is saved.
+      signal: sse.signal,
     });
+    if (sse.signal.aborted) deps.logger.info('The client disconnected; the turn was stopped');
   } catch (error) {
     deps.logger.error('Chat turn failed', { error: describeError(error) });
     sse.emit({
@@ -128,6 +132,13 @@ async function streamChat(
 
 function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
+  if (isDependencyTimeout(error)) {
+    return new HttpError(
+      504,
+      'dependency_timeout',
+      'A service this request needs did not answer in time; try again.',
+    );
+  }
   if (error instanceof ConsentForbiddenError) return new HttpError(403, 'consent_forbidden', error.message);
   if (error instanceof IdentityError) {
     const status = error.code === 'consent_failed' || error.code === 'consent_expired' ? 400 : 502;

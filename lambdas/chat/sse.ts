@@ -13,6 +13,19 @@ export interface SseWriter {
   emit(event: ChatEvent): void;
   /** Ends the stream once everything written has been flushed. Later emits are dropped. */
   close(): Promise<void>;
+  /**
+   * Aborted (with a {@link ClientGoneError}) once nobody reads the stream any more: it errored, a write failed, or it
+   * closed before {@link SseWriter.close}. The turn runs under this signal, so it stops calling the model and GitHub.
+   */
+  readonly signal: AbortSignal;
+}
+
+/** The reader of an event stream went away before the stream ended. */
+export class ClientGoneError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('The client closed the connection before the stream ended', options);
+    this.name = 'ClientGoneError';
+  }
 }
 
 /** Encodes one event as an SSE frame: `data: <json>\n\n` (JSON has no raw newlines, so one data line suffices). */
@@ -21,7 +34,8 @@ export function encodeEvent(event: ChatEvent): string {
 }
 
 /**
- * Wraps a response stream whose status and headers are already set.
+ * Wraps a response stream whose status and headers are already set. A client that disconnects shows up on the stream
+ * as Lambda's runtime shows it (the stream errors or closes; a write fails) and aborts {@link SseWriter.signal}.
  * @param heartbeatMs idle time before a `: ping` comment keeps proxies and clients from timing out (0 disables)
  */
 export function createSseWriter(stream: Writable, heartbeatMs: number): SseWriter {
@@ -33,12 +47,24 @@ export function createSseWriter(stream: Writable, heartbeatMs: number): SseWrite
           write(': ping\n\n');
         }, heartbeatMs).unref()
       : undefined;
+  const gone = new AbortController();
+  const lost = (cause?: unknown) => {
+    if (closed || gone.signal.aborted) return;
+    clearTimeout(timer);
+    gone.abort(new ClientGoneError(cause === undefined ? undefined : { cause }));
+  };
+  stream.on('error', lost);
+  stream.once('close', () => lost());
   const write = (chunk: string) => {
-    if (closed || stream.destroyed) return;
-    stream.write(chunk);
+    if (closed || gone.signal.aborted) return;
+    if (stream.destroyed) return lost();
+    stream.write(chunk, (error) => {
+      if (error) lost(error);
+    });
     timer?.refresh();
   };
   return {
+    signal: gone.signal,
     emit: (event) => write(encodeEvent(event)),
     close: () => {
       if (closed) return Promise.resolve();

@@ -1,12 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createBedrockModel, type RetryPolicy } from '../agent/bedrock';
 import { createCurrentTimeTool } from '../agent/builtin-tools';
 import type { ModelPort } from '../agent/model';
 import type { Tool } from '../agent/tool';
 import type { ChatTurnDeps, PendingWritesDeps, PlanCommands, TurnScope } from '../agent/turn';
+import {
+  awsTimeouts,
+  createAgentCoreClient,
+  createBedrockRuntimeClient,
+  createDynamoDbClient,
+} from '../aws-clients';
 import type { Config } from '../config';
 import {
   type CreateOctokitOptions,
@@ -28,6 +33,7 @@ import { createSessionStore } from '../sessions/messages';
 import { createPendingWriteStore } from '../sessions/pending-writes';
 import { createPlanStore } from '../sessions/plans';
 import { createSessionTrust } from '../sessions/session-trust';
+import { stopTurnOnTimeout } from '../timeouts';
 import { createWriteGate } from '../writes/gate';
 import type { ChatAppDeps } from './app';
 
@@ -56,20 +62,22 @@ const RESERVE_MS = 5_000;
  */
 export function createAppDeps(config: Config, overrides: AppOverrides = {}): ChatAppDeps {
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
-  const dynamo = overrides.dynamo ?? new DynamoDBClient({ region: config.AWS_REGION });
+  // Every client has connection and request timeouts: a hung dependency ends the turn with an error, not silence.
+  const aws = { region: config.AWS_REGION, timeouts: awsTimeouts(config) };
+  const dynamo = overrides.dynamo ?? createDynamoDbClient(aws);
   const model =
     overrides.model ??
     createBedrockModel({
       // Retries are the adapter's: it only retries while nothing has been streamed yet.
-      client: overrides.bedrock ?? new BedrockRuntimeClient({ region: config.AWS_REGION, maxAttempts: 1 }),
+      client: overrides.bedrock ?? createBedrockRuntimeClient(aws),
       modelId: config.MODEL_ID,
+      idleTimeoutMs: config.MODEL_IDLE_TIMEOUT_MS,
       retry: overrides.modelRetry,
     });
   const tokenPort =
     overrides.tokenPort ??
     createTokenPortFromConfig(config, {
-      agentCoreClient:
-        overrides.identity?.agentCoreClient ?? new BedrockAgentCoreClient({ region: config.AWS_REGION }),
+      agentCoreClient: overrides.identity?.agentCoreClient ?? createAgentCoreClient(aws),
       logger,
       ...overrides.identity,
     });
@@ -96,7 +104,13 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       returnUrl: scope.returnUrl,
       logger,
       octokitFactory: (token) =>
-        createOctokit({ baseUrl: config.GITHUB_API_URL, logger, ...overrides.octokit, token }),
+        createOctokit({
+          baseUrl: config.GITHUB_API_URL,
+          logger,
+          requestTimeoutMs: config.GITHUB_REQUEST_TIMEOUT_MS,
+          ...overrides.octokit,
+          token,
+        }),
     });
   const reviewWith = (access: GitHubAccess, signal?: AbortSignal): ReviewDeps => ({
     github: createReviewGitHub(access, signal),
@@ -121,7 +135,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       currentTime,
       ...createGitHubTools(access),
       createPlanReviewTool({ ...reviewWith(access), describeGitHubError: describeReviewGitHubError }),
-    ];
+    ].map(stopTurnOnTimeout);
   };
   const planCommands: PlanCommands = {
     parse: parsePlanCommand,

@@ -31,7 +31,12 @@ export function createProviderClients(options: ClientOptions = {}): ProviderClie
     credentials: options.credentials,
     maxAttempts: options.maxAttempts ?? MAX_ATTEMPTS,
     retryMode: 'standard',
-    requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS, connectionTimeout: CONNECTION_TIMEOUT_MS },
+    // Without throwOnRequestTimeout the handler only logs a warning at the request timeout and keeps waiting.
+    requestHandler: {
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
   } as const;
   return {
     agentCoreControl: new BedrockAgentCoreControlClient({

@@ -2,8 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createOctokit, USER_AGENT } from '../../lambdas/github/client';
-import { isGitHubRequestError } from '../../lambdas/github/errors';
-import { describeGitHubError } from '../../lambdas/github/format';
+import { DependencyTimeoutError, isDependencyTimeout } from '../../lambdas/timeouts';
 import packageJson from '../../package.json' with { type: 'json' };
 import {
   fastOctokitOptions,
@@ -99,26 +98,26 @@ describe('createOctokit', () => {
     expect(error).not.toHaveBeenCalled();
   });
 
-  it('gives up on a request that takes longer than requestTimeoutMs and reports GitHub as unreachable', async () => {
+  it('gives up on a request that takes longer than requestTimeoutMs with a DependencyTimeoutError, sent once', async () => {
+    let requests = 0;
     const silent = createServer(() => {
-      // never answers
+      requests += 1; // never answers
     });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
+      // Default retries: a timed-out request must still not be sent again.
       const octokit = createOctokit({
         token: SAMPLE_TOKEN,
         baseUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
         requestTimeoutMs: 100,
-        maxRetries: 0,
       });
 
       const failure = await octokit.rest.users.getAuthenticated().catch((e: unknown) => e);
 
-      expect(isGitHubRequestError(failure)).toBe(true);
-      if (!isGitHubRequestError(failure)) return;
-      expect(describeGitHubError(failure, { action: 'read your profile' })).toMatch(
-        /^Could not read your profile: GitHub could not be reached \(.*\)\. Try again in a moment\.$/,
-      );
+      expect(failure).toBeInstanceOf(DependencyTimeoutError);
+      expect(isDependencyTimeout(failure)).toBe(true);
+      expect((failure as Error).message).toBe('GitHub did not answer within 0.1 s');
+      expect(requests).toBe(1);
     } finally {
       silent.closeAllConnections();
       await new Promise((resolve) => silent.close(resolve));

@@ -1,0 +1,87 @@
+import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AwsCredentialIdentity, NodeHttpHandlerOptions } from '@smithy/types';
+import type { Config } from './config';
+
+/**
+ * The chat function's AWS SDK clients, each with connection and request timeouts. The SDK sets none by default, so a
+ * black-holed endpoint would hang a turn until the function's own timeout with no `error` and no `done`.
+ */
+
+/** How long an AWS dependency may take before the call fails with the SDK's `TimeoutError`. */
+export interface AwsTimeouts {
+  /** TCP/TLS connection phase. */
+  connectMs: number;
+  /** A whole DynamoDB or AgentCore request and response, per attempt. */
+  requestMs: number;
+  /** Bedrock: silence on the stream (before the first byte or between events), not its total length. */
+  modelIdleMs: number;
+}
+
+/** Where and as whom a client connects; endpoint and credentials only for local stand-ins. */
+export interface AwsClientSettings {
+  region: string;
+  timeouts: AwsTimeouts;
+  endpoint?: string;
+  credentials?: AwsCredentialIdentity;
+}
+
+/** The timeouts the config asks for. */
+export function awsTimeouts(config: Config): AwsTimeouts {
+  return {
+    connectMs: config.DEPENDENCY_CONNECT_TIMEOUT_MS,
+    requestMs: config.DEPENDENCY_REQUEST_TIMEOUT_MS,
+    modelIdleMs: config.MODEL_IDLE_TIMEOUT_MS,
+  };
+}
+
+/**
+ * Options for an HTTP/1.1 `NodeHttpHandler`: a connection timeout, and a request timeout that throws (without
+ * `throwOnRequestTimeout` the handler only logs a warning and keeps waiting).
+ */
+function http1Handler(timeouts: AwsTimeouts): NodeHttpHandlerOptions {
+  return {
+    connectionTimeout: timeouts.connectMs,
+    requestTimeout: timeouts.requestMs,
+    throwOnRequestTimeout: true,
+  };
+}
+
+/** DynamoDB (sessions, plans, consent bindings); the SDK's standard retries still apply to each timed-out attempt. */
+export function createDynamoDbClient(settings: AwsClientSettings): DynamoDBClient {
+  return new DynamoDBClient({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    credentials: settings.credentials,
+    requestHandler: http1Handler(settings.timeouts),
+  });
+}
+
+/** AgentCore Identity's data plane (per-user GitHub tokens). */
+export function createAgentCoreClient(settings: AwsClientSettings): BedrockAgentCoreClient {
+  return new BedrockAgentCoreClient({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    credentials: settings.credentials,
+    requestHandler: http1Handler(settings.timeouts),
+  });
+}
+
+/**
+ * Bedrock Runtime for ConverseStream, over HTTP/2. The real bound is the model adapter's idle timer
+ * (`createBedrockModel`'s `idleTimeoutMs`: connection, first byte and every gap between events, never the length of an
+ * answer that keeps streaming). The handler's `requestTimeout`, an idle timeout on the HTTP/2 stream, is only a
+ * backstop at twice that: when it fires mid-answer the SDK ends the event stream as if it were complete, so it must
+ * never be the one to fire. One attempt: the adapter retries, and only before any output.
+ */
+export function createBedrockRuntimeClient(settings: AwsClientSettings): BedrockRuntimeClient {
+  return new BedrockRuntimeClient({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    credentials: settings.credentials,
+    maxAttempts: 1,
+    // A new session per request is the SDK's own default for this client; replacing its options must keep it.
+    requestHandler: { requestTimeout: 2 * settings.timeouts.modelIdleMs, disableConcurrentStreams: true },
+  });
+}
