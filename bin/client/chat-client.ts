@@ -1,4 +1,5 @@
 import type { ChatEvent } from '../../lambdas/agent/events';
+import { trimTrailing } from '../../lambdas/text';
 import { parseChatEvent } from './events';
 import {
   CALLBACK_PATH,
@@ -269,7 +270,7 @@ export function createChatClient(options: ChatClientOptions, deps: ChatClientDep
 /** Resolves `path` under the base URL, keeping any path prefix the base has. */
 function endpoint(base: string, path: string): string {
   const url = new URL(base);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
+  url.pathname = `${trimTrailing(url.pathname, '/')}${path}`;
   url.search = '';
   return url.href;
 }
