@@ -3,6 +3,7 @@ import { loadPrompt } from '../prompts';
 import type { Emit, ErrorCode } from './events';
 import { type ChatMessage, type ContentBlock, ModelError, type ModelPort } from './model';
 import { ConsentRequiredError, type Tool, type ToolContext, type ToolOutput } from './tool';
+import { describeToolFailure } from './tool-failure';
 import { toToolSpecs } from './tool-specs';
 
 /** The bounds of one turn. */
@@ -253,7 +254,7 @@ async function execute(
   } catch (error) {
     if (error instanceof ConsentRequiredError) throw error;
     logger?.error('Tool failed', { tool: use.name, error: describe(error) });
-    return refuse('failed', `${use.name} failed: ${describe(error)}`);
+    return refuse('failed', `${use.name} failed: ${describeToolFailure(error)}`);
   }
 }
 

@@ -60,6 +60,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       client: overrides.bedrock ?? new BedrockRuntimeClient({ region: config.AWS_REGION, maxAttempts: 1 }),
       modelId: config.MODEL_ID,
       retry: overrides.modelRetry,
+      logger,
     });
   const tokenPort =
     overrides.tokenPort ??
