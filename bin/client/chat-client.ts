@@ -1,10 +1,12 @@
 import type { ChatEvent } from '../../lambdas/agent/events';
+import { trimTrailing } from '../../lambdas/text';
 import { parseChatEvent } from './events';
 import {
   CALLBACK_PATH,
   DEFAULT_CALLBACK_PORT,
   type LoopbackListener,
   type LoopbackListenerOptions,
+  RedirectWithoutStateError,
 } from './oauth-listener';
 import type { Renderer, TextSink } from './render';
 import type { RequestSigner } from './sign';
@@ -200,6 +202,10 @@ export function createChatClient(options: ChatClientOptions, deps: ChatClientDep
         expectedStateHash: consent.state_hash,
         expectedSessionUri: consent.session_uri,
         port: options.callbackPort,
+        onUnmatched: (names) =>
+          renderer.notice(
+            `A redirect that does not match this authorization reached ${CALLBACK_PATH} (query parameters: ${names.join(', ') || 'none'}); still waiting. If it came from the link just opened, report these parameter names.`,
+          ),
       });
     } catch (error) {
       throw new ChatClientError(
@@ -219,6 +225,10 @@ export function createChatClient(options: ChatClientOptions, deps: ChatClientDep
         consentTimeoutMs,
         'the browser to return',
       ));
+    } catch (error) {
+      if (error instanceof RedirectWithoutStateError)
+        throw new ChatClientError(error.message, { cause: error });
+      throw error;
     } finally {
       await listener.close();
     }
@@ -269,7 +279,7 @@ export function createChatClient(options: ChatClientOptions, deps: ChatClientDep
 /** Resolves `path` under the base URL, keeping any path prefix the base has. */
 function endpoint(base: string, path: string): string {
   const url = new URL(base);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
+  url.pathname = `${trimTrailing(url.pathname, '/')}${path}`;
   url.search = '';
   return url.href;
 }

@@ -26,18 +26,51 @@ export interface LoopbackListenerOptions {
   /** 0 picks a free port (tests). */
   port?: number;
   path?: string;
+  /**
+   * Told the query parameter names (never the values) of a redirect that carried no matching state and is not for
+   * this consent, so the user sees at once what reached the listener; the listener keeps waiting.
+   */
+  onUnmatched?: (parameterNames: string[]) => void;
 }
 
 /**
+ * The browser came back for this consent (its `session_id` is the expected one) but no query value was the state:
+ * AgentCore did not hand the customState back, or not where the client can see it. Waiting longer cannot help.
+ */
+export class RedirectWithoutStateError extends Error {
+  constructor(readonly parameterNames: string[]) {
+    super(
+      `The browser came back from GitHub without this authorization's state (query parameters: ${
+        parameterNames.join(', ') || 'none'
+      }), so the client cannot prove the redirect reached it and did not complete the authorization. Send the message again; if this repeats, report these parameter names.`,
+    );
+    this.name = 'RedirectWithoutStateError';
+  }
+}
+
+const NOT_COMPLETED =
+  'GitHub sent you back, but without the check value your terminal expects, so the authorization was not completed. Return to the terminal: it says what came back and what to do.';
+
+/** Parameter names as the terminal may show them: printable ASCII, each short, not too many. */
+const MAX_NAMES = 20;
+const MAX_NAME_CHARS = 40;
+
+/**
  * Listens on the loopback interface for the browser's return from AgentCore:
- * `GET /oauth/callback?session_id=<sessionUri>&state=<customState>`.
+ * `GET /oauth/callback?session_id=<sessionUri>&<some name>=<customState>`.
  *
- * Only a redirect whose state hashes to the expected hash (compared in constant time), for the expected session, is
- * accepted; anything else gets a 400 page and the listener keeps waiting, so a forged or stale link cannot complete
- * a consent here. The state itself is secret until the browser brings it: the client then proves the redirect
- * reached it by sending the state to `/oauth/complete`.
- * The state is read from `state` and, failing that, `custom_state`, since AgentCore's documentation describes the
- * customState coming back "to the callback URL" without naming the query parameter.
+ * AWS documents `session_id` but not the name of the parameter that carries the customState, so the redirect is
+ * accepted when **any** query value hashes to the expected state hash (compared in constant time) and its
+ * `session_id`, when present, is the expected session. The state is secret until the browser brings it: the client then
+ * proves the redirect reached it by sending the state to `/oauth/complete`.
+ *
+ * When no value matches:
+ * - a redirect for this consent (its `session_id` is the expected one) gets a page saying so and `redirect` rejects
+ *   with {@link RedirectWithoutStateError} naming the query parameters, instead of waiting for a timeout;
+ * - anything else (a stale or foreign link) gets a 400 page, `onUnmatched` hears its parameter names, and the listener
+ *   keeps waiting, so a forged link cannot complete a consent here.
+ * Parameter values are never reported: one of them may be a code or a state.
+ *
  * Binds 127.0.0.1 and, when available, ::1, because browsers may resolve `localhost` to either; never a public
  * interface.
  */
@@ -51,7 +84,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
   });
   // The caller may close before awaiting; keep that rejection from being reported as unhandled.
   redirect.catch(() => undefined);
-  let done = false;
+  let outcome: 'waiting' | 'connected' | 'failed' = 'waiting';
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -59,31 +92,42 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
       page(res, 404, 'Not found', 'This address only receives the GitHub authorization redirect.');
       return;
     }
-    if (done) {
+    if (outcome === 'connected') {
       page(res, 200, 'Already connected', 'GitHub is already connected. You can close this tab.');
       return;
     }
-    const state = url.searchParams.get('state') ?? url.searchParams.get('custom_state') ?? '';
-    const sessionUri = url.searchParams.get('session_id') ?? '';
-    const otherSession =
-      options.expectedSessionUri !== undefined && sessionUri !== options.expectedSessionUri;
-    if (
-      state === '' ||
-      !matchesStateHash(state, options.expectedStateHash) ||
-      sessionUri === '' ||
-      otherSession
-    ) {
-      page(
-        res,
-        400,
-        'Authorization not accepted',
-        'This link does not match the authorization your terminal is waiting for. Use the link the terminal printed.',
-      );
+    if (outcome === 'failed') {
+      page(res, 400, 'Authorization not completed', NOT_COMPLETED);
       return;
     }
-    done = true;
-    page(res, 200, 'GitHub connected', 'You can close this tab and return to the terminal.');
-    settle?.resolve({ sessionUri, state });
+    const params = [...url.searchParams];
+    const state = params.find(([, value]) => matchesStateHash(value, options.expectedStateHash))?.[1];
+    const sessionId = url.searchParams.get('session_id') ?? undefined;
+    const expected = options.expectedSessionUri;
+    const ours = sessionId !== undefined && sessionId === expected;
+    const otherSession = sessionId !== undefined && expected !== undefined && sessionId !== expected;
+    // The state proves the redirect is this consent's; without session_id the event's session URI is the one.
+    const sessionUri = sessionId ?? expected;
+    if (state !== undefined && !otherSession && sessionUri !== undefined) {
+      outcome = 'connected';
+      page(res, 200, 'GitHub connected', 'You can close this tab and return to the terminal.');
+      settle?.resolve({ sessionUri, state });
+      return;
+    }
+    const names = parameterNames(params);
+    if (ours) {
+      outcome = 'failed';
+      page(res, 400, 'Authorization not completed', NOT_COMPLETED);
+      settle?.reject(new RedirectWithoutStateError(names));
+      return;
+    }
+    options.onUnmatched?.(names);
+    page(
+      res,
+      400,
+      'Authorization not accepted',
+      'This link does not match the authorization your terminal is waiting for. Use the link the terminal printed.',
+    );
   };
 
   const servers: Server[] = [];
@@ -106,7 +150,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
     redirect,
     close() {
       closed ??= (async () => {
-        if (!done)
+        if (outcome === 'waiting')
           settle?.reject(new Error('The authorization listener was closed before the browser returned'));
         await Promise.all(
           servers.map(
@@ -131,6 +175,15 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/** The distinct query parameter names, made safe to print (a name could carry terminal escape sequences). */
+function parameterNames(params: Array<[string, string]>): string[] {
+  const names = [...new Set(params.map(([name]) => name))];
+  const shown = names
+    .slice(0, MAX_NAMES)
+    .map((name) => name.slice(0, MAX_NAME_CHARS).replace(/[^\x20-\x7e]/g, '?'));
+  return names.length > MAX_NAMES ? [...shown, `… ${names.length - MAX_NAMES} more`] : shown;
 }
 
 function page(res: ServerResponse, status: number, title: string, text: string): void {

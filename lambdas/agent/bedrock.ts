@@ -7,6 +7,7 @@ import {
   type ConverseStreamOutput,
 } from '@aws-sdk/client-bedrock-runtime';
 import type { DocumentType } from '@smithy/types';
+import type { Logger } from '../log';
 import { DependencyTimeoutError, isDependencyTimeout } from '../timeouts';
 import {
   type ChatMessage,
@@ -41,6 +42,8 @@ export interface BedrockModelOptions {
   idleTimeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Where Bedrock's own error text goes (it names role ARNs and the account id); never into the ModelError. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 const RETRYABLE = new Set([
@@ -78,7 +81,16 @@ export function createBedrockModel(options: BedrockModelOptions): ModelPort {
         } catch (error) {
           if (request.signal?.aborted) throw error;
           const name = errorName(error);
-          if (yielded || attempt >= policy.maxAttempts || !RETRYABLE.has(name)) throw toModelError(error);
+          if (yielded || attempt >= policy.maxAttempts || !RETRYABLE.has(name)) {
+            const failure = toModelError(error);
+            options.logger?.warn('Bedrock call failed', {
+              code: failure.code,
+              errorName: name,
+              detail: error instanceof Error ? error.message : String(error),
+              attempt,
+            });
+            throw failure;
+          }
           const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
           await sleep(Math.floor(random() * cap));
         }
@@ -258,7 +270,10 @@ function toStopReason(reason: string | undefined): StopReason {
   }
 }
 
-/** Maps a Bedrock exception to a {@link ModelError} whose message tells a person what to do. */
+/**
+ * Maps a Bedrock exception to a {@link ModelError} whose message tells a person what to do. Bedrock's own text is left
+ * out: it names the function's role ARN and the account id (the adapter logs it).
+ */
 export function toModelError(error: unknown): ModelError {
   if (error instanceof ModelError) return error;
   if (isDependencyTimeout(error)) {
@@ -268,9 +283,7 @@ export function toModelError(error: unknown): ModelError {
       { cause: error },
     );
   }
-  const name = errorName(error);
-  const detail = error instanceof Error ? error.message : String(error);
-  switch (name) {
+  switch (errorName(error)) {
     case 'ThrottlingException':
     case 'throttlingException':
       return new ModelError(
@@ -281,15 +294,17 @@ export function toModelError(error: unknown): ModelError {
     case 'AccessDeniedException':
       return new ModelError(
         'model_access_denied',
-        `This deployment may not use the configured model: enable access to it in the Bedrock console and check the function's IAM policy (${detail}).`,
+        "This deployment may not use the configured model: the operator must enable access to it in the Bedrock console and check the function's IAM policy. The details are in the function's log.",
         { cause: error },
       );
     case 'ValidationException':
     case 'validationException':
     case 'ResourceNotFoundException':
-      return new ModelError('model_validation', `The model rejected the request: ${detail}`, {
-        cause: error,
-      });
+      return new ModelError(
+        'model_validation',
+        "The model rejected the request (for example an unknown model id, or a request it does not support). The details are in the function's log.",
+        { cause: error },
+      );
     case 'ModelNotReadyException':
       return new ModelError('model_not_ready', 'The model is not ready yet; try again in a minute.', {
         cause: error,
@@ -309,7 +324,11 @@ export function toModelError(error: unknown): ModelError {
         },
       );
     default:
-      return new ModelError('model_error', `The model call failed: ${detail}`, { cause: error });
+      return new ModelError(
+        'model_error',
+        "The model call failed; try again. The details are in the function's log.",
+        { cause: error },
+      );
   }
 }
 

@@ -5,6 +5,7 @@ import type { WriteTicket } from '../writes/gate';
 import type { Emit, ErrorCode } from './events';
 import { type ChatMessage, type ContentBlock, ModelError, type ModelPort } from './model';
 import { ConsentRequiredError, type Tool, type ToolContext, type ToolOutput } from './tool';
+import { describeToolFailure } from './tool-failure';
 import { toToolSpecs } from './tool-specs';
 
 /** The bounds of one turn. */
@@ -305,7 +306,7 @@ async function execute(
   } catch (error) {
     if (error instanceof ConsentRequiredError) throw error;
     logger?.error('Tool failed', { tool: use.name, error: describe(error) });
-    return refuse('failed', `${use.name} failed: ${describe(error)}`);
+    return refuse('failed', `${use.name} failed: ${describeToolFailure(error)}`);
   }
 }
 

@@ -73,6 +73,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       modelId: config.MODEL_ID,
       idleTimeoutMs: config.MODEL_IDLE_TIMEOUT_MS,
       retry: overrides.modelRetry,
+      logger,
     });
   const tokenPort =
     overrides.tokenPort ??

@@ -3,6 +3,7 @@ import { type ThrottlingOptions, throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { Logger } from '../log';
+import { trimTrailing } from '../text';
 import { DependencyTimeoutError } from '../timeouts';
 
 /** The Octokit every GitHub call goes through: REST methods, pagination, retries and rate-limit throttling. */
@@ -73,7 +74,7 @@ export function createOctokit(options: CreateOctokitOptions): GitHubClient {
 
   return new ThrottledOctokit({
     auth: options.token,
-    baseUrl: (options.baseUrl ?? 'https://api.github.com').replace(/\/+$/, ''),
+    baseUrl: trimTrailing(options.baseUrl ?? 'https://api.github.com', '/'),
     userAgent: options.userAgent ?? USER_AGENT,
     log: {
       debug: (message: string) => logger?.debug(`octokit: ${message}`),

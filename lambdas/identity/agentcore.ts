@@ -77,6 +77,7 @@ export function createAgentCoreTokenPort(options: AgentCoreTokenPortOptions): Gi
     async getToken(request: TokenRequest): Promise<TokenResult> {
       const returnUrl = resolveReturnUrl(request.returnUrl);
       const workloadToken = await call(
+        'GetWorkloadAccessTokenForUserId',
         () =>
           client.send(new GetWorkloadAccessTokenForUserIdCommand({ workloadName, userId: request.userId })),
         { workloadName, providerName, returnUrl },
@@ -86,6 +87,7 @@ export function createAgentCoreTokenPort(options: AgentCoreTokenPortOptions): Gi
       }
       const customState = randomState();
       const answer = await call(
+        'GetResourceOauth2Token',
         () =>
           client.send(
             new GetResourceOauth2TokenCommand({
@@ -130,26 +132,59 @@ export function createAgentCoreTokenPort(options: AgentCoreTokenPortOptions): Gi
         await client.send(new CompleteResourceTokenAuthCommand({ userIdentifier: { userId }, sessionUri }));
         logger?.info('GitHub consent completed', { userId, sessionUri });
       } catch (error) {
-        // AgentCore answers "Invalid or expired session" for another user's session: that is the binding at work.
-        if (
-          errorName(error) === 'AccessDeniedException' ||
-          errorName(error) === 'ResourceNotFoundException'
-        ) {
-          logger?.warn('Consent completion refused', { userId, sessionUri, reason: errorName(error) });
+        logFailure('CompleteResourceTokenAuth', error, { userId, sessionUri });
+        // AgentCore's session binding: another user's (or an expired) session is "Invalid or expired session".
+        if (isInvalidSession(error) || errorName(error) === 'ResourceNotFoundException') {
           throw new ConsentForbiddenError();
         }
         if (errorName(error) === 'ValidationException') {
           // Typically the browser step is not finished yet, or the session URI is malformed.
           throw new IdentityError(
             'consent_failed',
-            `AgentCore could not complete this authorization: ${error instanceof Error ? error.message : String(error)}`,
+            'AgentCore could not complete this authorization: the browser step is not finished, or the session is malformed. Open the authorization link again, approve the app, then retry.',
             { cause: error },
           );
         }
+        // Any other denial is AWS refusing the deployment (IAM, or the client secret in Secrets Manager).
         throw mapAgentCoreError(error, { workloadName, providerName });
       }
     },
   };
+
+  /** AWS's own text (role ARNs, the account id) goes to the log only, never into an error a user sees. */
+  function logFailure(operation: string, error: unknown, ids: Record<string, string>): void {
+    logger?.warn('AgentCore Identity call failed', {
+      operation,
+      ...ids,
+      errorName: errorName(error),
+      detail: error instanceof Error ? error.message : String(error),
+    });
+  }
+
+  async function call<T>(operation: string, send: () => Promise<T>, context: ErrorContext): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      logFailure(operation, error, { workloadName, providerName });
+      throw mapAgentCoreError(error, context);
+    }
+  }
+}
+
+/**
+ * The message AgentCore's session binding answers when `CompleteResourceTokenAuth` names a session this user did not
+ * start, or one that expired (an AccessDeniedException). The API reference lists only the exception, not its text;
+ * this text is AgentCore's session-binding refusal as reported in aws/bedrock-agentcore-sdk-typescript#37. Any other
+ * AccessDeniedException is AWS refusing the deployment itself.
+ */
+const INVALID_SESSION = 'invalid or expired session';
+
+function isInvalidSession(error: unknown): boolean {
+  return (
+    errorName(error) === 'AccessDeniedException' &&
+    error instanceof Error &&
+    error.message.toLowerCase().includes(INVALID_SESSION)
+  );
 }
 
 interface ErrorContext {
@@ -158,43 +193,41 @@ interface ErrorContext {
   returnUrl?: string;
 }
 
-async function call<T>(send: () => Promise<T>, context: ErrorContext): Promise<T> {
-  try {
-    return await send();
-  } catch (error) {
-    throw mapAgentCoreError(error, context);
-  }
-}
-
-/** Turns an AgentCore exception into an {@link IdentityError} that says what to fix; unknown errors pass through. */
+/**
+ * Turns an AgentCore exception into an {@link IdentityError} that says what to fix, without AWS's own text (it names
+ * role ARNs and the account id; callers log it). Unknown errors pass through.
+ */
 export function mapAgentCoreError(error: unknown, context: ErrorContext): unknown {
   const name = errorName(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message.toLowerCase() : '';
   if (name === 'ResourceNotFoundException') {
-    if (/workload/i.test(message)) {
+    if (message.includes('workload')) {
       return new IdentityError(
         'workload_not_found',
-        `AgentCore has no workload identity named "${context.workloadName}": check WORKLOAD_IDENTITY_NAME against the stack's workload identity (${message})`,
+        `AgentCore has no workload identity named "${context.workloadName}": check WORKLOAD_IDENTITY_NAME against the stack's workload identity.`,
         { cause: error },
       );
     }
     return new IdentityError(
       'provider_not_found',
-      `AgentCore has no credential provider named "${context.providerName}": check OAUTH_PROVIDER_NAME against the provider the stack created (${message})`,
+      `AgentCore has no credential provider named "${context.providerName}": check OAUTH_PROVIDER_NAME against the provider the stack created.`,
       { cause: error },
     );
   }
-  if (name === 'ValidationException' && /return ?url|returnurl/i.test(message)) {
+  if (name === 'ValidationException' && (message.includes('returnurl') || message.includes('return url'))) {
     return new IdentityError(
       'return_url_not_registered',
-      `AgentCore rejected the return URL ${context.returnUrl ?? ''}: register the return URL in the workload identity's allowed resource OAuth2 return URLs (${message})`,
+      `AgentCore rejected the return URL ${context.returnUrl ?? ''}: register the return URL in the workload identity's allowed resource OAuth2 return URLs.`,
       { cause: error },
     );
   }
   if (name === 'AccessDeniedException') {
+    const what = message.includes('secretsmanager')
+      ? "AWS denied reading the GitHub OAuth app's client secret: the operator must allow secretsmanager:GetSecretValue on the provider's secret (in the function's role and in the secret's resource policy, if it has one)."
+      : `AWS denied the function's call to AgentCore Identity: the operator must allow bedrock-agentcore:GetWorkloadAccessTokenForUserId, GetResourceOauth2Token and CompleteResourceTokenAuth on workload "${context.workloadName}" and provider "${context.providerName}" in the function's role.`;
     return new IdentityError(
-      'access_denied',
-      `AgentCore Identity denied the call: the function's role needs bedrock-agentcore:GetWorkloadAccessTokenForUserId, GetResourceOauth2Token and CompleteResourceTokenAuth on workload "${context.workloadName}" and provider "${context.providerName}" (${message})`,
+      'identity_misconfigured',
+      `The deployment's GitHub connection is misconfigured. ${what} The details are in the function's log.`,
       { cause: error },
     );
   }

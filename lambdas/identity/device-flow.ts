@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import type { Logger } from '../log';
+import { trimTrailing } from '../text';
 import { IdentityError } from './errors';
 import { ConsentForbiddenError, type GitHubTokenPort, type TokenRequest, type TokenResult } from './port';
 
@@ -71,7 +72,7 @@ interface Flow {
  * Tokens live in this process's memory only, keyed by user.
  */
 export function createDeviceFlowTokenPort(options: DeviceFlowTokenPortOptions): DeviceFlowTokenPort {
-  const oauthBase = (options.oauthBase ?? 'https://github.com').replace(/\/+$/, '');
+  const oauthBase = trimTrailing(options.oauthBase ?? 'https://github.com', '/');
   const doFetch = options.fetch ?? fetch;
   const sleep = options.sleep ?? abortableSleep;
   const now = options.now ?? Date.now;

@@ -8,8 +8,11 @@ export type IdentityErrorCode =
   | 'provider_not_found'
   /** The workload identity name does not match a workload identity in this account and region. */
   | 'workload_not_found'
-  /** The function's role may not call AgentCore Identity. */
-  | 'access_denied'
+  /**
+   * AWS denied a call the deployment needs (IAM on AgentCore Identity, or the provider's client secret in Secrets
+   * Manager): the operator must fix permissions.
+   */
+  | 'identity_misconfigured'
   /** The user's authorization failed or was refused (device flow: denied; AgentCore: session FAILED). */
   | 'consent_failed'
   /** The device code or consent expired before the user finished. */
@@ -18,7 +21,8 @@ export type IdentityErrorCode =
   | 'unexpected_response';
 
 /**
- * A token could not be obtained, with a message that says what to fix. Messages name configuration, never a token.
+ * A token could not be obtained, with a message that says what to fix. Messages name configuration, never a token and
+ * never AWS's own error text (which carries role ARNs and the account id): that goes to the log.
  */
 export class IdentityError extends Error {
   constructor(

@@ -7,17 +7,27 @@ import { formatRef } from './plan';
 import type { ReviewDeps, StoredPlan } from './ports';
 import { approvePlan, cancelPlan, findPendingPlans } from './workflow';
 
-const COMMAND = /^\s*(approve|cancel)(?:\s+(?:plan\s+)?([A-Za-z0-9_-]{1,64}))?\s*[.!]?\s*$/i;
+const PLAN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
- * Reads a chat message as a plan command: "approve", "cancel", "approve p_abc123", "cancel plan p_abc123".
- * Anything longer is an ordinary message for the model.
+ * Reads a chat message as a plan command: "approve", "cancel", "approve p_abc123", "cancel plan p_abc123" (any case,
+ * any whitespace around and between the words, an optional final "." or "!"). Anything else is an ordinary message for
+ * the model.
  */
 export function parsePlanCommand(message: string): PlanCommand | undefined {
-  const match = COMMAND.exec(message);
-  if (!match) return undefined;
-  const type = match[1]?.toLowerCase() === 'approve' ? 'approve' : 'cancel';
-  return match[2] === undefined ? { type } : { type, planId: match[2] };
+  // Trim and split rather than one regex: adjacent optional `\s*`/`\s+` backtrack quadratically on every message
+  // ("approve" + 32,000 spaces + "#" took seconds). `trim` and `\s` cover the same whitespace.
+  let text = message.trim();
+  if (text.endsWith('.') || text.endsWith('!')) text = text.slice(0, -1).trimEnd();
+  // At most four pieces: the fourth alone says it is too long, and no more of the message is split.
+  const words = text.split(/\s+/, 4);
+  const verb = words[0]?.toLowerCase();
+  if (verb !== 'approve' && verb !== 'cancel') return undefined;
+  const type = verb;
+  if (words.length === 1) return { type };
+  const planId = words.length === 2 ? words[1] : words[1]?.toLowerCase() === 'plan' ? words[2] : undefined;
+  if (words.length > 3 || planId === undefined || !PLAN_ID.test(planId)) return undefined;
+  return { type, planId };
 }
 
 export interface PlanCommandInput {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { loadPrompt } from '../prompts';
+import { longestRun, trimTrailing } from '../text';
 import { checkAnchor, type LineIndex } from './diff';
 import type { ReviewCommentInput } from './ports';
 
@@ -177,9 +178,9 @@ export function renderCommentBody(finding: AnchoredFinding): string {
 
 /** A fenced block that survives backticks inside `content` (the fence is longer than any run in it). */
 export function codeBlock(content: string, info: string): string {
-  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((match) => match[0].length));
-  const fence = '`'.repeat(Math.max(3, longest + 1));
-  return `${fence}${info}\n${content.replace(/\n+$/, '')}\n${fence}`;
+  const fence = '`'.repeat(Math.max(3, longestRun(content, '`') + 1));
+  // Not `/\n+$/`: on model text with a long run of newlines before other text it takes seconds.
+  return `${fence}${info}\n${trimTrailing(content, '\n')}\n${fence}`;
 }
 
 /**

@@ -321,13 +321,14 @@ describe('terminal client consent round trip (AgentCore adapter + stand-in behin
     return { callbackPort, standin, server };
   }
 
-  /** Plays the browser: follows AgentCore's redirect, first with a forged state, then as sent. */
+  /** Plays the browser: first a forged (or stale) link for another consent, then AgentCore's redirect as sent. */
   function browser(seen: { forgedStatus?: number; landedStatus?: number }) {
     return async (authorizationUrl: string) => {
       const consent = await fetch(authorizationUrl, { redirect: 'manual' });
       const target = new URL(consent.headers.get('location') ?? '');
       target.hostname = '127.0.0.1';
       const forged = new URL(target);
+      forged.searchParams.set('session_id', 'urn:ietf:params:oauth:request_uri:stale');
       forged.searchParams.set('state', 'forged-state');
       seen.forgedStatus = (await fetch(forged)).status;
       seen.landedStatus = (await fetch(target)).status;
@@ -408,6 +409,33 @@ describe('terminal client consent round trip (AgentCore adapter + stand-in behin
       'Completing the GitHub authorization failed with HTTP 403: This consent session was not started by you or has expired.',
     );
     expect(server.chats()).toHaveLength(1);
+  });
+
+  it('stops at once, naming the parameters, when the browser returns without the state', async () => {
+    const callbackPort = await freePort();
+    const server = await startChatServer(
+      (_body, send) => {
+        send({
+          type: 'oauth_url',
+          url: 'http://127.0.0.1:1/consent',
+          session_uri: 'urn:x',
+          state_hash: consentStateHash('st'),
+        });
+        send({ type: 'done' });
+      },
+      { getToken: async () => ({ kind: 'token', token: 'unused' }), completeConsent: async () => undefined },
+    );
+
+    const run = await runClient(['--url', server.url, '--callback-port', String(callbackPort), 'hi'], {
+      openBrowser: async () => {
+        await fetch(`http://127.0.0.1:${callbackPort}/oauth/callback?session_id=urn:x&cs=not-the-state`);
+      },
+    });
+
+    expect(run.code).toBe(1);
+    expect(run.out()).toContain('query parameters: session_id, cs');
+    expect(run.out()).not.toContain('not-the-state');
+    expect(server.received.some((request) => request.path === '/oauth/complete')).toBe(false);
   });
 });
 

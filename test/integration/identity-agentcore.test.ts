@@ -218,6 +218,35 @@ describe('AgentCore token port against the AgentCore stand-in', () => {
     });
   });
 
+  it('reports an IAM denial of the token request as identity_misconfigured without AWS text', async () => {
+    standin.failNext('GetResourceOauth2Token', {
+      status: 403,
+      type: 'AccessDeniedException',
+      message:
+        'User: arn:aws:sts::210987654321:assumed-role/ChatRole/fn is not authorized to perform: bedrock-agentcore:GetResourceOauth2Token',
+    });
+
+    const failure = await port.getToken({ userId: 'alice' }).catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({ name: 'IdentityError', code: 'identity_misconfigured' });
+    expect((failure as Error).message).not.toMatch(/arn:|210987654321/);
+  });
+
+  it('keeps consent_forbidden for the invalid-session denial only', async () => {
+    await port.getToken({ userId: 'alice' });
+    standin.failNext('CompleteResourceTokenAuth', {
+      status: 403,
+      type: 'AccessDeniedException',
+      message: 'User is not authorized to perform: secretsmanager:GetSecretValue',
+    });
+    const consent = standin.pendingSessions()[0]?.sessionUri ?? '';
+
+    const denied = port.completeConsent('alice', consent);
+
+    await expect(denied).rejects.toMatchObject({ name: 'IdentityError', code: 'identity_misconfigured' });
+    await expect(port.completeConsent('bob', consent)).rejects.toBeInstanceOf(ConsentForbiddenError);
+  });
+
   it('refuses a default return URL that is not on the allowed list at construction', () => {
     const build = () =>
       createAgentCoreTokenPort({

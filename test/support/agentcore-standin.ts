@@ -34,7 +34,19 @@ export interface AgentCoreStandin {
   tokenFor(userId: string): string | undefined;
   /** Sessions still open (started and not completed), newest last. */
   pendingSessions(): StandinSession[];
+  /**
+   * The next call of `operation` answers this AWS error instead of running (fault injection, e.g. an IAM denial
+   * whose message names a role ARN, which the real service would send for a misconfigured deployment).
+   */
+  failNext(operation: RecordedAgentCoreRequest['operation'], error: InjectedAgentCoreError): void;
   close(): Promise<void>;
+}
+
+/** An error the stand-in answers once, as AgentCore would (`type` becomes `x-amzn-errortype`). */
+export interface InjectedAgentCoreError {
+  status: number;
+  type: string;
+  message: string;
 }
 
 /** One recorded data-plane call. */
@@ -107,6 +119,7 @@ export async function startAgentCoreStandin(
   const sessions = new Map<string, StandinSession>();
   const bound = new Map<string, string>();
   const grants = new Map<string, number>();
+  const injected = new Map<string, InjectedAgentCoreError[]>();
   let baseUrl = '';
 
   const workloadToken = (userId: string): string =>
@@ -255,6 +268,11 @@ export async function startAgentCoreStandin(
       );
       return;
     }
+    const fault = injected.get(operation)?.shift();
+    if (fault) {
+      sendJson(res, fault.status, { message: fault.message }, fault.type);
+      return;
+    }
     try {
       sendJson(res, 200, run(body));
     } catch (error) {
@@ -275,6 +293,7 @@ export async function startAgentCoreStandin(
     simulateConsent: consent,
     tokenFor: (userId) => bound.get(userId),
     pendingSessions: () => [...sessions.values()].map((session) => ({ ...session })),
+    failNext: (operation, error) => injected.set(operation, [...(injected.get(operation) ?? []), error]),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

@@ -373,6 +373,32 @@ describe('runAgentTurn', () => {
     expect(result.readUntrusted).toBe(true);
   });
 
+  it("tells the model a tool's AWS error generically and logs it as it is", async () => {
+    const awsText =
+      'User: arn:aws:sts::210987654321:assumed-role/ChatRole/fn is not authorized to perform: dynamodb:PutItem';
+    const denied = defineTool({
+      name: 'denied',
+      description: 'throws what the AWS SDK throws',
+      input: z.object({}),
+      readOnly: true,
+      async run() {
+        throw Object.assign(new Error(awsText), { name: 'AccessDeniedException' });
+      },
+    });
+    const logged: unknown[] = [];
+    const capture = (...args: unknown[]) => void logged.push(args);
+    const logger = { debug: capture, info: capture, warn: capture, error: capture };
+    const model = scriptedModel([toolCall(['denied', {}]), text('it failed')]);
+
+    await runAgentTurn({ model, limits, logger }, turnInput([denied], []));
+
+    const toldModel = JSON.stringify(model.requests[1]?.messages.at(-1));
+    expect(toldModel).toContain('denied failed: an unexpected error stopped it');
+    expect(toldModel).not.toContain('arn:');
+    expect(toldModel).not.toContain('210987654321');
+    expect(JSON.stringify(logged)).toContain(awsText);
+  });
+
   it('withholds a write on the user’s behalf once the turn has read text written by others', async () => {
     const created: string[] = [];
     const readIssue = defineTool({

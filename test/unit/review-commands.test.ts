@@ -65,6 +65,39 @@ describe('parsePlanCommand', () => {
       expect(parsePlanCommand(message)).toBeUndefined();
     },
   );
+
+  it('accepts exactly the phrases the former single regex accepted', () => {
+    // The former pattern, kept as the oracle for short inputs (it is quadratic on long ones).
+    const former = /^\s*(approve|cancel)(?:\s+(?:plan\s+)?([A-Za-z0-9_-]{1,64}))?\s*[.!]?\s*$/i;
+    const expected = (message: string) => {
+      const match = former.exec(message);
+      if (!match) return undefined;
+      const type = match[1]?.toLowerCase() === 'approve' ? 'approve' : 'cancel';
+      return match[2] === undefined ? { type } : { type, planId: match[2] };
+    };
+    const pieces = ['approve', 'CANCEL', 'plan', 'p_1', 'x'.repeat(65), '.', '!', ' ', '\n', '\u00a0', '#'];
+    const messages = pieces.flatMap((a) => pieces.flatMap((b) => pieces.map((c) => `${a}${b}${c}`)));
+    const withFour = messages.flatMap((message) => pieces.map((d) => `${message}${d}`));
+
+    const differing = withFour.filter(
+      (message) => JSON.stringify(parsePlanCommand(message)) !== JSON.stringify(expected(message)),
+    );
+
+    expect(differing).toEqual([]);
+  });
+
+  // Every chat message goes through this parser: its cost must not grow faster than the message.
+  it.each([
+    ['"approve" + 32,000 spaces + "#"', `approve${' '.repeat(32_000)}#`],
+    ['"cancel plan " + 16,000 blank lines + "#"', `cancel plan ${'\n\n'.repeat(16_000)}#`],
+  ])('reads %s in linear time (under 100 ms)', (_name, message) => {
+    const started = performance.now();
+    const command = parsePlanCommand(message);
+    const elapsed = performance.now() - started;
+
+    expect(command).toBeUndefined();
+    expect(elapsed).toBeLessThan(100);
+  });
 });
 
 describe('runPlanCommand', () => {

@@ -147,6 +147,23 @@ describe('comment bodies', () => {
     expect(body).toContain('````suggestion\nconst s = ```;\n````');
   });
 
+  it('drops trailing newlines of a suggestion', () => {
+    const body = renderCommentBody({ ...finding({ suggestion: 'x();\n\n\n' }), applicable: true });
+
+    expect(body).toContain('```suggestion\nx();\n```');
+  });
+
+  // The suggestion is model output shaped by the PR's text: its cost must not grow faster than its length.
+  it('renders a suggestion of 60,000 newlines before text in linear time (under 100 ms)', () => {
+    const suggestion = `${'\n'.repeat(60_000)}x();`;
+    const started = performance.now();
+
+    const body = renderCommentBody({ ...finding({ suggestion }), applicable: true });
+
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(body.endsWith('x();\n```')).toBe(true);
+  });
+
   it('breaks @mentions so a review never notifies anyone', () => {
     const body = renderCommentBody({
       ...finding({ message: 'ping @octocat and @org/team now' }),
