@@ -200,7 +200,12 @@ async function guarded(
 
 const requestOptions = (context: ToolContext) => ({ request: { signal: context.signal } });
 /** Creations are never resent by the retry plugin: a 5xx or a timeout may come after GitHub created the item. */
-const writeOptions = (context: ToolContext) => ({ request: { signal: context.signal, retries: 0 } });
+/**
+ * A write is sent once (never retried: GitHub may have acted on a request that failed) and, once sent, runs to its
+ * answer: aborting it when the client leaves would leave the user not knowing whether it happened. The loop starts no
+ * write after an abort, and the GitHub request timeout still bounds it.
+ */
+const WRITE_OPTIONS = { request: { retries: 0 } };
 
 const repoNotFound = (ref: RepoRef) =>
   `Repository ${ref.owner}/${ref.repo} was not found, or your GitHub account has no access to it`;
@@ -324,7 +329,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
       input: createIssueInput,
       readOnly: false,
       externalWrite: true,
-      run: (input, context) => {
+      run: (input) => {
         const ref = repoRef(input);
         return guarded(
           access,
@@ -335,7 +340,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
               title: input.title,
               ...(input.body !== undefined ? { body: input.body } : {}),
               ...(input.labels !== undefined ? { labels: input.labels } : {}),
-              ...writeOptions(context),
+              ...WRITE_OPTIONS,
             });
             return {
               ok: true,
@@ -449,7 +454,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
               base,
               ...(input.body !== undefined ? { body: input.body } : {}),
               ...(input.draft !== undefined ? { draft: input.draft } : {}),
-              ...writeOptions(context),
+              ...WRITE_OPTIONS,
             });
             return {
               ok: true,
