@@ -41,7 +41,8 @@ export function createChatHandler(deps: ChatAppDeps): StreamifyHandler<Event, vo
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   return async (event, responseStream, context) => {
     const method = event.requestContext?.http?.method ?? 'GET';
-    const path = event.rawPath ?? '/';
+    // A base URL ending in "/" (the ChatUrl output does) plus "/chat/stream" gives "//chat/stream": same route.
+    const path = (event.rawPath ?? '/').replace(/\/{2,}/g, '/');
     try {
       const allowed = ROUTES[path];
       if (allowed === undefined) throw new HttpError(404, 'not_found', `No route for ${method} ${path}`);
@@ -98,11 +99,13 @@ async function streamChat(
   const remainingMs = () => context.getRemainingTimeInMillis();
   try {
     // An action is kept in the history as the words a user would have typed for it.
+    const actionTarget =
+      'action' in request ? (request.action.plan_id ?? request.action.action_id) : undefined;
     const turn =
       'action' in request
         ? {
-            message: `${request.action.type} ${request.action.plan_id}`,
-            command: { type: request.action.type, planId: request.action.plan_id },
+            message: `${request.action.type} ${actionTarget}`,
+            command: { type: request.action.type, planId: actionTarget },
           }
         : { message: request.message, returnUrl: request.return_url };
     await runChatTurn(deps.turn, {
