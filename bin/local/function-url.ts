@@ -126,7 +126,8 @@ export function toFunctionUrlEvent(
   body: Buffer,
   userArn: string | undefined,
 ): LambdaFunctionURLEventWithIAMAuthorizer {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  // Prefixed, not resolved: "//chat/stream" stays a path (as Lambda's rawPath keeps it), not a host named "chat".
+  const url = new URL(`http://localhost${req.url?.startsWith('/') ? req.url : '/'}`);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined && name !== 'cookie')
