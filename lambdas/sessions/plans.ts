@@ -50,6 +50,8 @@ const itemSchema = z.object({
   expires_at: n,
   review_url: s.optional(),
   failure_reason: s.optional(),
+  /** JSON array: the path scope this plan was made with, when the user widened it for this review. */
+  path_prefixes: s.optional(),
 });
 
 /**
@@ -204,6 +206,7 @@ function toItem(plan: StoredPlan): Item {
   };
   if (plan.reviewUrl !== undefined) item.review_url = { S: plan.reviewUrl };
   if (plan.failureReason !== undefined) item.failure_reason = { S: plan.failureReason };
+  if (plan.pathPrefixes !== undefined) item.path_prefixes = { S: JSON.stringify(plan.pathPrefixes) };
   return item;
 }
 
@@ -223,5 +226,8 @@ function fromItem(raw: Item): StoredPlan {
     expiresAt: Number(item.expires_at.N),
     reviewUrl: item.review_url?.S,
     failureReason: item.failure_reason?.S,
+    ...(item.path_prefixes
+      ? { pathPrefixes: z.array(z.string()).parse(JSON.parse(item.path_prefixes.S)) }
+      : {}),
   };
 }
