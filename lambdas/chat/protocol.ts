@@ -54,7 +54,9 @@ export const actionRequestSchema = z
       })
       .refine((action) => (action.plan_id === undefined) !== (action.action_id === undefined), {
         message: 'give exactly one of plan_id and action_id',
-      }),
+      })
+      // The refinement, as JSON Schema says it (docs/protocol/).
+      .meta({ oneOf: [{ required: ['plan_id'] }, { required: ['action_id'] }] }),
   })
   .meta({
     id: 'ActionRequest',
