@@ -34,6 +34,8 @@ export interface AgentCoreStandin {
   tokenFor(userId: string): string | undefined;
   /** Sessions still open (started and not completed), newest last. */
   pendingSessions(): StandinSession[];
+  /** Every user's current GitHub token and grant count (what `--data` keeps across restarts). */
+  bindings(): StandinBinding[];
   close(): Promise<void>;
 }
 
@@ -59,6 +61,13 @@ export interface StandinSession {
   consented: boolean;
 }
 
+/** A completed consent: the token AgentCore holds for a user, and how many grants that user has had. */
+export interface StandinBinding {
+  userId: string;
+  token: string;
+  grants: number;
+}
+
 /** How the stand-in behaves. */
 export interface AgentCoreStandinOptions {
   /** The workload identity it knows; other names get ResourceNotFoundException. */
@@ -72,6 +81,10 @@ export interface AgentCoreStandinOptions {
    * user's completed consents from 1, so a forced re-consent can yield a new token).
    */
   githubToken?: string | ((userId: string, grant: number) => string);
+  /** Consents completed in an earlier run (the dev server's `--data`). */
+  bindings?: StandinBinding[];
+  /** Called after a consent completes, with every binding (the dev server's `--data` saves them then). */
+  onBindingsChange?: (bindings: StandinBinding[]) => void;
 }
 
 const SESSION_PREFIX = 'urn:ietf:params:oauth:request_uri:';
@@ -107,6 +120,12 @@ export async function startAgentCoreStandin(
   const sessions = new Map<string, StandinSession>();
   const bound = new Map<string, string>();
   const grants = new Map<string, number>();
+  for (const binding of options.bindings ?? []) {
+    bound.set(binding.userId, binding.token);
+    grants.set(binding.userId, binding.grants);
+  }
+  const bindings = (): StandinBinding[] =>
+    [...bound].map(([userId, token]) => ({ userId, token, grants: grants.get(userId) ?? 1 }));
   let baseUrl = '';
 
   const workloadToken = (userId: string): string =>
@@ -199,6 +218,7 @@ export async function startAgentCoreStandin(
       grants.set(session.userId, grant);
       bound.set(session.userId, tokenFor(session.userId, grant));
       sessions.delete(session.sessionUri);
+      options.onBindingsChange?.(bindings());
       return {};
     },
   };
@@ -275,6 +295,7 @@ export async function startAgentCoreStandin(
     simulateConsent: consent,
     tokenFor: (userId) => bound.get(userId),
     pendingSessions: () => [...sessions.values()].map((session) => ({ ...session })),
+    bindings,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
