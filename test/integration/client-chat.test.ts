@@ -576,6 +576,31 @@ describe('bin/chat.ts as a process', () => {
     expect(result.out).toContain('You have octo/alpha and octo/beta.');
   });
 
+  it('stops quietly when its reader goes away (`--json | head -1`)', async () => {
+    const server = await startChatServer(async (_body, send) => {
+      send({ type: 'session', session_id: 's-pipe' });
+      for (let i = 0; i < 20; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        send({ type: 'token', content: `word ${i} ` });
+      }
+      send({ type: 'done' });
+    });
+
+    const result = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn('node_modules/.bin/tsx', ['bin/chat.ts', '--url', server.url, '--json', 'hi']);
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        err += chunk.toString('utf8');
+      });
+      // Like `head -1`: read the first line, then close the pipe.
+      child.stdout.once('data', () => child.stdout.destroy());
+      child.on('close', (code) => resolve({ code, err }));
+    });
+
+    expect(result.err).not.toContain('EPIPE');
+    expect(result.code).toBe(0);
+  });
+
   it('the built command (npm run build:client) runs on plain Node, without tsx or node_modules', async () => {
     const server = await startChatServer(listReposReply);
     const dir = await mkdtemp(join(tmpdir(), 'chat-bundle-'));
