@@ -150,10 +150,10 @@ describe('offline demo with --data', () => {
       const again = await sendMessage(second, 'keeper', { message: `show ${REPO} issues` });
 
       expect(consented).toBe(true);
-      expect(second.connections.join('\n')).toContain('restored');
       expect(second.agentcore?.tokenFor(localUserId('keeper'))).toMatch(/^gho_local_/);
       expect(firstOfType(again.events, 'oauth_url')).toBeUndefined();
       expect(second.github?.state.issues.map((issue) => issue.title)).toContain('Kept across restarts');
+      expect(second.connections.join('\n')).toContain('restored');
     } finally {
       await second.close();
     }
