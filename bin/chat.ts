@@ -13,6 +13,13 @@ const onSignal = (signal: NodeJS.Signals) => {
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+// `… --json | head -3`: the reader went away. Stop quietly, as a command does on SIGPIPE, instead of a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
+}
 
 process.exitCode = await runCli({
   argv: process.argv.slice(2),

@@ -17,7 +17,8 @@ Options:
   --offline        use local stand-ins for Bedrock, AgentCore Identity and GitHub (no AWS account needed);
                    chosen automatically when no AWS credentials are found
   --user <name>    the local IAM user requests are signed as (default: $USER or "developer")
-  --data <dir>     keep DynamoDB data in this folder between runs (default: in memory)
+  --data <dir>     keep the data in this folder between runs: DynamoDB and, offline, the stand-ins'
+                   GitHub (issues, PRs, reviews) and consents (default: in memory)
   --port <n>       listen port (default: $PORT or 8787)
   --host <addr>    listen address (default 127.0.0.1)
   -h, --help       show this help
@@ -65,19 +66,44 @@ try {
   });
   console.log(`Chat function listening on ${server.url}`);
   for (const line of server.connections) console.log(`  ${line}`);
-  console.log(`\nTry: npm run chat -- --url ${server.url} "list my repos"`);
-  if (offline) console.log('     npm run chat -- "review sample-dev/widgets#4"');
+  // The client's default is this server on 8787: any other port must be named in the hints.
+  const target = new URL(server.url).port === '8787' ? '' : ` --url ${server.url}`;
+  console.log(`\nTry: npm run chat --${target} "list my repos"`);
+  if (offline) {
+    console.log(
+      `     npm run chat --${target} "review sample-dev/widgets#4"   then: npm run chat --${target} approve`,
+    );
+    console.log(`     npm run chat -- --help   lists what the demo model understands`);
+  }
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     await server.close();
     process.exit(0);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  process.once('SIGHUP', stop);
+  // `npm run dev` runs us under a shell that does not pass on a SIGTERM sent to npm: when that shell dies we are
+  // re-parented, so stop too rather than keep the port (and the stand-ins) as an orphan.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop();
+  }, 500).unref();
 } catch (error) {
-  console.error(
-    `Could not start the local server: ${error instanceof Error ? error.message : String(error)}`,
-  );
+  console.error(`Could not start the local server: ${describeStartFailure(error, port, values.host)}`);
   process.exit(1);
+}
+
+/** The reason in a line; a busy port names the way out instead of a stack trace. */
+function describeStartFailure(error: unknown, port: number, host: string | undefined): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return `port ${port} on ${host ?? '127.0.0.1'} is already in use (another npm run dev?). Stop that process, or pick another port: npm run dev -- --port ${port + 1}`;
+  }
+  if (code === 'EACCES') return `no permission to listen on port ${port}; pick one above 1024 with --port`;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Whether the default AWS credential chain yields credentials within a couple of seconds. */

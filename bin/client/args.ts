@@ -1,20 +1,34 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_CALLBACK_PORT } from './oauth-listener';
 
+/** Which session a run talks in. */
+export type SessionChoice =
+  /** `--session <id>`: this one (an id never used before starts a new session under it). */
+  | { kind: 'id'; id: string }
+  /** `--continue` / `-c`: the last session used with this URL. */
+  | { kind: 'continue' }
+  /** `--new`: a new session, even for a one-shot `approve`. */
+  | { kind: 'new' }
+  /** Nothing said: one-shot `approve`/`cancel`/`yes`/`no` continue the last session, anything else starts one. */
+  | { kind: 'default' };
+
 /** The terminal client's options, after parsing the command line. */
 export interface CliOptions {
-  /** The chat function URL (or the local server). */
-  url: string;
+  /** `--url`; otherwise `--outputs-file`, then $CHAT_URL, then the local server (see target.ts). */
+  url?: string;
+  /** `--outputs-file`: a `cdk deploy --outputs-file` JSON to read the ChatUrl output from. */
+  outputsFile?: string;
   /** The signing region; otherwise the function URL's own, else AWS_REGION. */
   region?: string;
+  /** The AWS profile to sign with (otherwise the default credential chain). */
+  profile?: string;
   /** Print raw events, one JSON object per line, for scripts. */
   json: boolean;
   /** Never try to open a browser. */
   browser: boolean;
   /** The loopback return URL's port; it must match a return URL registered in the workload identity. */
   callbackPort: number;
-  /** Continue an existing chat session. */
-  sessionId?: string;
+  session: SessionChoice;
   /** Sign even a loopback URL (e.g. a local proxy in front of the real function). */
   forceSign: boolean;
   /** One-shot mode when present; interactive otherwise. */
@@ -23,25 +37,42 @@ export interface CliOptions {
 
 export const DEFAULT_URL = 'http://localhost:8787';
 
-export const USAGE = `Usage: npm run chat -- [options] [message]
+/** The environment variable naming the chat URL. */
+export const URL_ENV = 'CHAT_URL';
+
+export const USAGE = `Usage: npm run -s chat -- [options] [message]
+       coding-agent-chat [options] [message]          (after npm run build:client; see CONTRIBUTING.md)
 
 Chat with the GitHub coding agent. With a message, sends it and exits (one-shot);
 without one, starts an interactive prompt (type "exit" or press Ctrl-D to leave).
 
+The client remembers the last session per URL: --continue (-c) continues it, and a
+one-shot "approve", "cancel", "yes" or "no" continues it by default.
+
 Options:
-  --url <url>            chat endpoint (default ${DEFAULT_URL}); a Lambda function URL is signed with SigV4
+  --url <url>            chat endpoint: the stack's ChatUrl output (SigV4-signed) or a local server
+                         (default: --outputs-file, else $${URL_ENV}, else ${DEFAULT_URL})
+  --outputs-file <file>  read the ChatUrl output from \`cdk deploy --outputs-file <file>\`
   --region <region>      signing region (default: the one in the function URL, else AWS_REGION)
-  --json                 print raw events, one JSON object per line
+  --profile <name>       AWS profile to sign with (default: the standard credential chain)
+  -c, --continue         continue the last session used with this URL
+  --new                  start a new session (even for a one-shot approve/cancel)
+  --session <id>         talk in this session (a new id starts a session under that id)
+  --json                 print raw events on stdout, one JSON object per line (use npm run -s)
   --no-browser           print the GitHub authorization link without opening a browser
   --callback-port <n>    loopback port for the authorization redirect (default ${DEFAULT_CALLBACK_PORT})
-  --session <id>         continue an existing session
   --sign                 sign requests even to a loopback URL
-  -h, --help             show this help`;
+  -v, --version          print the version
+  -h, --help             show this help
 
-/** The outcome of parsing: options, a request for help, or a usage error to print with {@link USAGE}. */
+Exit status: 0 done, 1 the turn failed (an error event, or a tool failure the answer ends on),
+2 bad usage, 130 interrupted.`;
+
+/** The outcome of parsing: options, a request for help or the version, or a usage error to print with {@link USAGE}. */
 export type ParsedArgs =
   | { kind: 'run'; options: CliOptions }
   | { kind: 'help' }
+  | { kind: 'version' }
   | { kind: 'error'; message: string };
 
 /** Parses `argv` (without the node and script paths). */
@@ -54,13 +85,10 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
   }
   if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
 
-  const url = values.url ?? DEFAULT_URL;
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http(s)');
-  } catch {
-    return { kind: 'error', message: `--url must be an http(s) URL, got ${url}` };
+  if (values.url !== undefined && !isHttpUrl(values.url)) {
+    return { kind: 'error', message: `--url must be an http(s) URL, got ${values.url}` };
   }
   const callbackPort =
     values['callback-port'] === undefined ? DEFAULT_CALLBACK_PORT : Number(values['callback-port']);
@@ -70,20 +98,58 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
       message: `--callback-port must be a port number, got ${values['callback-port']}`,
     };
   }
+  const chosen = [values.session !== undefined, values.continue === true, values.new === true];
+  if (chosen.filter(Boolean).length > 1) {
+    return { kind: 'error', message: '--session, --continue and --new exclude each other' };
+  }
+  if (values.session !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(values.session)) {
+    return { kind: 'error', message: '--session must be 1 to 128 letters, digits, "_" or "-"' };
+  }
+  const session: SessionChoice =
+    values.session !== undefined
+      ? { kind: 'id', id: values.session }
+      : values.continue
+        ? { kind: 'continue' }
+        : values.new
+          ? { kind: 'new' }
+          : { kind: 'default' };
   const message = positionals.join(' ').trim();
+  // `npm run chat -- ""` (an empty variable, say) must not silently turn into an interactive session.
+  if (positionals.length > 0 && message.length === 0) {
+    return {
+      kind: 'error',
+      message: 'The message is empty: give some text, or no message for interactive mode.',
+    };
+  }
   return {
     kind: 'run',
     options: {
-      url,
+      url: values.url,
+      outputsFile: values['outputs-file'],
       region: values.region,
+      profile: values.profile,
       json: values.json ?? false,
       browser: !(values['no-browser'] ?? false),
       callbackPort,
-      sessionId: values.session,
+      session,
       forceSign: values.sign ?? false,
       message: message.length > 0 ? message : undefined,
     },
   };
+}
+
+/** Whether a one-shot message is an answer to something pending, which belongs in the last session. */
+export function isFollowUp(message: string): boolean {
+  return /^(?:approve|cancel|yes|no)\b/i.test(message.trim());
+}
+
+export function isHttpUrl(url: string): boolean {
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
 }
 
 function parse(argv: string[]) {
@@ -93,12 +159,17 @@ function parse(argv: string[]) {
     strict: true,
     options: {
       url: { type: 'string' },
+      'outputs-file': { type: 'string' },
       region: { type: 'string' },
+      profile: { type: 'string' },
       json: { type: 'boolean' },
       'no-browser': { type: 'boolean' },
       'callback-port': { type: 'string' },
       session: { type: 'string' },
+      continue: { type: 'boolean', short: 'c' },
+      new: { type: 'boolean' },
       sign: { type: 'boolean' },
+      version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
   });

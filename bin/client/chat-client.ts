@@ -1,4 +1,4 @@
-import type { ChatEvent } from '../../lambdas/agent/events';
+import type { ChatEvent } from '../../lambdas/chat/protocol';
 import { trimTrailing } from '../../lambdas/text';
 import { parseChatEvent } from './events';
 import {
@@ -9,7 +9,7 @@ import {
   RedirectWithoutStateError,
 } from './oauth-listener';
 import type { Renderer, TextSink } from './render';
-import type { RequestSigner } from './sign';
+import { isLoopbackUrl, type RequestSigner } from './sign';
 import { readSse } from './sse';
 
 type ConsentEvent = Extract<ChatEvent, { type: 'oauth_url' }>;
@@ -50,6 +50,11 @@ export interface ChatClientOptions {
 /** How a turn went: the stream finished with `done`; `errors` counts the `error` events in it. */
 export interface TurnResult {
   errors: number;
+  /**
+   * The turn failed: an `error` event, or the answer ended on a failed tool call with no successful one after it
+   * (the model could not recover). A write withheld for confirmation is not a failure.
+   */
+  failed: boolean;
 }
 
 /** The chat client: sends messages, renders the stream, and handles GitHub consent in between. */
@@ -76,6 +81,8 @@ export class ChatClientError extends Error {
 interface StreamOutcome {
   done: boolean;
   errors: number;
+  /** The last tool call failed and nothing succeeded after it. */
+  toolFailed: boolean;
   consent?: ConsentEvent;
   listener?: LoopbackListener;
 }
@@ -120,6 +127,7 @@ export function createChatClient(options: ChatClientOptions, deps: ChatClientDep
     }
   };
 
+  let browserOpened = false;
   const announce = async (consent: ConsentEvent, previous: ConsentEvent | undefined): Promise<void> => {
     if (consent.user_code !== undefined) {
       if (previous?.user_code === consent.user_code) {
@@ -133,13 +141,29 @@ export function createChatClient(options: ChatClientOptions, deps: ChatClientDep
       renderer.notice('GitHub needs your permission. Open this link to authorize:');
       renderer.notice(`  ${consent.url}`);
     }
+    browserOpened = false;
     if (deps.openBrowser && isHttpUrl(consent.url)) {
       try {
         await deps.openBrowser(consent.url);
+        browserOpened = true;
       } catch {
         // The printed link is enough.
       }
     }
+  };
+
+  /** Without a browser here: how to finish the consent from another machine, or (stand-ins) without one. */
+  const explainRemoteConsent = (consent: ConsentEvent, listener: LoopbackListener): void => {
+    if (browserOpened) return;
+    if (isHttpUrl(consent.url) && isLoopbackUrl(consent.url)) {
+      renderer.notice(
+        `No browser? The link is the local stand-in's: \`curl -sL '${consent.url}'\` plays the browser.`,
+      );
+      return;
+    }
+    renderer.notice(
+      `Browser on another machine? Forward the port first: ssh -L ${listener.port}:localhost:${listener.port} <this machine>, then open the link there.`,
+    );
   };
 
   const streamTurn = async (
@@ -155,7 +179,7 @@ export function createChatClient(options: ChatClientOptions, deps: ChatClientDep
     const response = await post('/chat/stream', payload, 'text/event-stream', signal);
     if (!response.ok || !response.body)
       throw await httpError(response, 'The chat request', deps.signer !== undefined);
-    const outcome: StreamOutcome = { done: false, errors: 0 };
+    const outcome: StreamOutcome = { done: false, errors: 0, toolFailed: false };
     try {
       for await (const sse of readSse(response.body)) {
         const parsed = parseChatEvent(sse.data);
@@ -165,17 +189,14 @@ export function createChatClient(options: ChatClientOptions, deps: ChatClientDep
         if (!deps.json) renderer.event(event);
         if (event.type === 'session') sessionId = event.session_id;
         else if (event.type === 'error') outcome.errors += 1;
+        else if (event.type === 'tool_result') outcome.toolFailed = !event.ok && !isWithheld(event.summary);
+        else if (event.type === 'write_pending') outcome.toolFailed = false;
         else if (event.type === 'oauth_url') {
           outcome.consent = event;
           // Listen before showing the link, so a fast browser never finds the port closed.
           const listen = event.user_code === undefined && !outcome.listener;
           if (listen) outcome.listener = await startListener(event);
           await announce(event, previous);
-          if (listen && outcome.listener) {
-            renderer.notice(
-              `Waiting for the browser to return to ${outcome.listener.returnUrl} (Ctrl-C to stop)…`,
-            );
-          }
         } else if (event.type === 'done') {
           outcome.done = true;
           break;
@@ -254,13 +275,20 @@ export function createChatClient(options: ChatClientOptions, deps: ChatClientDep
       let previous: ConsentEvent | undefined;
       for (;;) {
         const outcome = await streamTurn(message, signal, previous);
-        if (!outcome.consent) return { errors: outcome.errors };
+        if (!outcome.consent) {
+          return { errors: outcome.errors, failed: outcome.errors > 0 || outcome.toolFailed };
+        }
         previous = outcome.consent;
         if (outcome.listener) {
           if (++browserConsents > maxBrowserConsents) {
             await outcome.listener.close();
             throw new ChatClientError('GitHub kept asking for authorization; giving up on this message.');
           }
+          // After the stream, so the link and the server's words come first and "waiting" last.
+          explainRemoteConsent(outcome.consent, outcome.listener);
+          renderer.notice(
+            `Waiting for the browser to return to ${outcome.listener.returnUrl} (Ctrl-C to stop)…`,
+          );
           await completeBrowserConsent(outcome.listener, signal);
         } else {
           if (++deviceRounds > maxDeviceRounds) {
@@ -328,6 +356,11 @@ async function within<T>(promise: Promise<T>, signal: AbortSignal, ms: number, w
     clearTimeout(timer);
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** The loop's refusal of a write after third-party text (docs/api.md): waiting for the user, not failed. */
+function isWithheld(summary: string): boolean {
+  return summary.startsWith('withheld');
 }
 
 function isHttpUrl(url: string): boolean {

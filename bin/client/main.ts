@@ -1,9 +1,12 @@
 import { createInterface, type Interface } from 'node:readline/promises';
-import { parseCliArgs, USAGE } from './args';
+import packageJson from '../../package.json' with { type: 'json' };
+import { formatDemoPhrases } from '../local/demo-phrases';
+import { type CliOptions, isFollowUp, parseCliArgs, USAGE } from './args';
 import { openInBrowser } from './browser';
 import { type ChatClient, ChatClientError, createChatClient } from './chat-client';
 import { type LoopbackListener, type LoopbackListenerOptions, startLoopbackListener } from './oauth-listener';
 import { createRenderer, type Renderer } from './render';
+import { createSessionState, type SessionState, stateFilePath } from './session-state';
 import {
   createSigV4Signer,
   isLoopbackUrl,
@@ -11,6 +14,7 @@ import {
   resolveRegion,
   type SigningCredentials,
 } from './sign';
+import { resolveChatUrl, TargetError } from './target';
 
 /** Exit codes: 0 fine, 1 a turn failed, 2 bad usage, 130 interrupted (Ctrl-C). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
@@ -34,7 +38,17 @@ export interface CliIo {
   openBrowser?: (url: string) => void | Promise<void>;
   startListener?: (options: LoopbackListenerOptions) => Promise<LoopbackListener>;
   waitForDeviceConfirmation?: (signal: AbortSignal) => Promise<void>;
+  /** Where the last session per URL is kept; a file under the config dir named by `env` when absent. */
+  sessionState?: SessionState;
+  /** Reads `--outputs-file` (tests). */
+  readFile?: (path: string) => Promise<string>;
 }
+
+/** `--help`: the options, then what the offline demo understands. */
+export const HELP = `${USAGE}
+
+The offline demo (npm run dev without AWS credentials) understands:
+${formatDemoPhrases()}`;
 
 /**
  * Runs the terminal client: one-shot when a message is given, an interactive prompt otherwise.
@@ -43,7 +57,11 @@ export interface CliIo {
 export async function runCli(io: CliIo): Promise<number> {
   const args = parseCliArgs(io.argv);
   if (args.kind === 'help') {
-    io.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  if (args.kind === 'version') {
+    io.stdout.write(`${packageJson.name} ${packageJson.version}\n`);
     return EXIT.ok;
   }
   if (args.kind === 'error') {
@@ -51,15 +69,26 @@ export async function runCli(io: CliIo): Promise<number> {
     return EXIT.usage;
   }
   const { options } = args;
+  let url: string;
+  try {
+    ({ url } = await resolveChatUrl(options, io.env, io.readFile));
+  } catch (error) {
+    if (!(error instanceof TargetError)) throw error;
+    io.stderr.write(`${error.message}\n`);
+    return EXIT.usage;
+  }
 
   let signer: RequestSigner | undefined;
-  if (options.forceSign || !isLoopbackUrl(options.url)) {
-    const region = resolveRegion(options.url, options.region, io.env);
+  if (options.forceSign || !isLoopbackUrl(url)) {
+    const region = resolveRegion(url, options.region, io.env);
     if (!region) {
       io.stderr.write('Cannot tell which AWS region to sign for: pass --region or set AWS_REGION.\n');
       return EXIT.usage;
     }
-    signer = createSigV4Signer({ region, credentials: io.credentials ?? (await defaultCredentials()) });
+    signer = createSigV4Signer({
+      region,
+      credentials: io.credentials ?? (await defaultCredentials(options.profile)),
+    });
   }
 
   const interactive = options.message === undefined;
@@ -84,8 +113,10 @@ export async function runCli(io: CliIo): Promise<number> {
     ((signal: AbortSignal) =>
       waitForEnter(rl, io, signal, 'Press Enter once you have entered the code on GitHub… '));
 
+  const state = io.sessionState ?? createSessionState(stateFilePath(io.env));
+  const sessionId = await chooseSession(options, url, state, renderer);
   const client = createChatClient(
-    { url: options.url, callbackPort: options.callbackPort, sessionId: options.sessionId },
+    { url, callbackPort: options.callbackPort, sessionId },
     {
       fetch: io.fetch ?? fetch,
       signer,
@@ -97,14 +128,52 @@ export async function runCli(io: CliIo): Promise<number> {
     },
   );
 
-  if (!interactive) return runOnce(client, options.message ?? '', renderer, io.signal);
-  return runInteractive(client, rl as Interface, renderer, io, options.url);
+  const remember = async () => {
+    if (client.sessionId) await state.remember(url, client.sessionId);
+  };
+  if (!interactive) {
+    const code = await runOnce(client, options.message ?? '', renderer, io.signal);
+    await remember();
+    renderer.finishLine();
+    // Always on stderr: a script reading --json events from stdout still learns where to continue.
+    if (client.sessionId) {
+      io.stderr.write(
+        `Session ${client.sessionId} (continue it with --continue, or --session ${client.sessionId})\n`,
+      );
+    }
+    return code;
+  }
+  return runInteractive(client, rl as Interface, renderer, io, url, remember);
+}
+
+/**
+ * The session to talk in: `--session`, the last one for `--continue` (and for a one-shot follow-up such as
+ * "approve"), or none (the server starts one).
+ */
+async function chooseSession(
+  options: CliOptions,
+  url: string,
+  state: SessionState,
+  renderer: Renderer,
+): Promise<string | undefined> {
+  const { session } = options;
+  if (session.kind === 'id') return session.id;
+  if (session.kind === 'new') return undefined;
+  const followUp = options.message !== undefined && isFollowUp(options.message);
+  if (session.kind === 'default' && !followUp) return undefined;
+  const last = await state.last(url);
+  if (last === undefined) {
+    renderer.notice(
+      `No earlier session with ${url} to continue${state.path ? '' : ' (no config folder to keep it in)'}: starting a new one.`,
+    );
+  }
+  return last;
 }
 
 async function runOnce(client: ChatClient, message: string, renderer: Renderer, signal: AbortSignal) {
   try {
     const result = await client.send(message, signal);
-    return result.errors > 0 ? EXIT.failed : EXIT.ok;
+    return result.failed ? EXIT.failed : EXIT.ok;
   } catch (error) {
     return reportFailure(error, renderer, signal);
   }
@@ -116,6 +185,7 @@ async function runInteractive(
   renderer: Renderer,
   io: CliIo,
   url: string,
+  remember: () => Promise<void>,
 ): Promise<number> {
   let turn: AbortController | undefined;
   let interrupted = false;
@@ -157,6 +227,7 @@ async function runInteractive(
         } finally {
           io.signal.removeEventListener('abort', onAbort);
           turn = undefined;
+          await remember();
         }
       }
       if (interrupted) break;
@@ -168,7 +239,9 @@ async function runInteractive(
   }
   renderer.finishLine();
   if (client.sessionId)
-    renderer.notice(`Session ${client.sessionId} (continue it with --session ${client.sessionId})`);
+    renderer.notice(
+      `Session ${client.sessionId} (continue it with --continue, or --session ${client.sessionId})`,
+    );
   return interrupted || io.signal.aborted ? EXIT.interrupted : EXIT.ok;
 }
 
@@ -218,8 +291,8 @@ async function waitForEnter(rl: Interface | undefined, io: CliIo, signal: AbortS
   });
 }
 
-/** The default AWS credential chain, loaded only when a request needs signing. */
-async function defaultCredentials(): Promise<SigningCredentials> {
+/** The default AWS credential chain (or one profile of it), loaded only when a request needs signing. */
+async function defaultCredentials(profile: string | undefined): Promise<SigningCredentials> {
   const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
-  return defaultProvider();
+  return defaultProvider(profile === undefined ? {} : { profile });
 }

@@ -1,4 +1,4 @@
-import type { ChatEvent } from '../../lambdas/agent/events';
+import type { ReceivedEvent } from './events';
 
 /** Somewhere to write text (process.stdout, or a buffer in tests). */
 export interface TextSink {
@@ -7,7 +7,7 @@ export interface TextSink {
 
 /** Turns events into terminal output. */
 export interface Renderer {
-  event(event: ChatEvent): void;
+  event(event: ReceivedEvent): void;
   /** A line from the client itself (consent instructions, retries). */
   notice(text: string): void;
   /** A failure line. */
@@ -65,6 +65,15 @@ export function createRenderer(out: TextSink, options: { color: boolean }): Rend
           for (const issue of event.issues) line(red(`  ! ${issue}`));
           return;
         }
+        case 'write_pending':
+          line(cyan(`⏸ ${event.tool_name} ${compact(event.tool_input)}`));
+          line(`  ${event.summary}`);
+          line(
+            cyan(
+              `Reply "approve ${event.action_id}" to run it or "cancel ${event.action_id}" to drop it (until ${event.expires_at}).`,
+            ),
+          );
+          return;
         case 'review_posted':
           line(green(`✓ Review posted: ${event.url}`));
           return;

@@ -135,9 +135,14 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
 
   // Longer than clients keep idle connections, so a request never races the server closing its socket.
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) =>
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
-  );
+  // A busy port rejects (EADDRINUSE) instead of crashing the process with an unhandled 'error' event.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host === '0.0.0.0' ? '127.0.0.1' : (options.host ?? '127.0.0.1')}:${port}`,
@@ -156,7 +161,8 @@ export function toFunctionUrlEvent(
   body: Buffer,
   userArn: string | undefined,
 ): LambdaFunctionURLEventWithIAMAuthorizer {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  // Prefixed, not resolved: "//chat/stream" stays a path (as Lambda's rawPath keeps it), not a host named "chat".
+  const url = new URL(`http://localhost${req.url?.startsWith('/') ? req.url : '/'}`);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined && name !== 'cookie')

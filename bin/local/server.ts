@@ -29,6 +29,7 @@ import {
 import { offlineResponder } from '../../test/support/offline-model';
 import { type LocalFunctionUrl, startLocalFunctionUrl } from './function-url';
 import { installLambdaGlobals } from './lambda-runtime';
+import { loadStandinState, saveStandinState } from './standin-state';
 
 /** How to run the chat function on this machine. */
 export interface LocalServerOptions {
@@ -38,7 +39,7 @@ export interface LocalServerOptions {
   user?: string;
   /** Let requests choose their user with `x-local-user` (tests; several users on one server). */
   allowUserHeader?: boolean;
-  /** Persist DynamoDB data in this folder (`--data`); in memory otherwise. */
+  /** Persist DynamoDB data, and offline the stand-ins' GitHub and consents, in this folder (`--data`). */
   dataDir?: string;
   /**
    * Use local stand-ins for Bedrock, AgentCore Identity and GitHub (`--offline`). Without it the model is Bedrock
@@ -116,14 +117,22 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     let bedrockClient: BedrockRuntimeClient | undefined;
     let agentCoreClient: BedrockAgentCoreClient | undefined;
     if (offline) {
+      const saved = options.dataDir ? loadStandinState(options.dataDir) : undefined;
+      const save = () => {
+        if (options.dataDir && github && agentcore) {
+          saveStandinState(options.dataDir, { github: github.state, agentcore: agentcore.bindings() });
+        }
+      };
       bedrock = await startBedrockStandin({
         responder: options.script ? undefined : (options.responder ?? offlineResponder()),
         script: options.script,
       });
       closers.push(() => bedrock?.close() ?? Promise.resolve());
       github = await startGitHubStandin({
+        data: saved?.github,
         onViolation: (violation) =>
           console.error(`GitHub stand-in: request outside GitHub's API: ${JSON.stringify(violation)}`),
+        onChange: save,
       });
       closers.push(() => github?.close() ?? Promise.resolve());
       const standinGitHub = github;
@@ -136,7 +145,12 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
           standinGitHub.addToken(token, SAMPLE_LOGIN, ['repo', 'read:user']);
           return token;
         },
+        bindings: saved?.agentcore,
+        onBindingsChange: save,
       });
+      // Consents from an earlier run: their tokens still work on the (restored) GitHub stand-in.
+      for (const binding of saved?.agentcore ?? [])
+        github.addToken(binding.token, SAMPLE_LOGIN, ['repo', 'read:user']);
       closers.push(() => agentcore?.close() ?? Promise.resolve());
       Object.assign(env, { IDENTITY_PROVIDER: 'agentcore', GITHUB_API_URL: github.url });
       const standin = { region: env.AWS_REGION ?? '', timeouts, credentials: LOCAL_CREDENTIALS };
@@ -145,6 +159,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       connections.push(`Bedrock: local stand-in ${bedrock.url} (scripted demo model)`);
       connections.push(`AgentCore Identity: local stand-in ${agentcore.url}`);
       connections.push(`GitHub: local stand-in ${github.url} (user ${SAMPLE_LOGIN}, sample repos and a PR)`);
+      if (options.dataDir) {
+        connections.push(
+          `Stand-in state: ${options.dataDir}/standins.json (${saved ? 'restored' : 'new'}: GitHub data and consents)`,
+        );
+      }
     } else {
       env.IDENTITY_PROVIDER ??= env.GITHUB_TOKEN
         ? 'static'

@@ -73,7 +73,7 @@ export interface ChatTurnDeps {
 
 export interface ChatTurnInput {
   userId: string;
-  /** Absent: a new session is created and announced. */
+  /** Absent: a new session is created and announced. An id the caller never used starts a session under it. */
   sessionId?: string;
   message: string;
   /** An action from the request body; a plain "approve"/"cancel"/"yes"/"no" message is recognised too. */
@@ -112,15 +112,9 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
           : deps.pendingWrites.trust.isUntrusted(input.userId, sessionId),
       ]);
       untrusted = marked;
-      if (!exists) {
-        emit({
-          type: 'error',
-          code: 'session_not_found',
-          message: `There is no session ${sessionId} for you (it may have expired); send the message without a session id to start a new one.`,
-        });
-        return;
-      }
-      history = recent;
+      // A well-formed id this caller never used (client-chosen, or expired) starts a new session under it. Keys are
+      // scoped by user, so another user's id is just a new, separate session for this caller.
+      history = exists ? recent : [];
     }
   } catch (error) {
     logger.error('Loading the session failed', { sessionId, error: describe(error) });

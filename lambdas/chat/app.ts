@@ -42,7 +42,8 @@ export function createChatHandler(deps: ChatAppDeps): StreamifyHandler<Event, vo
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   return async (event, responseStream, context) => {
     const method = event.requestContext?.http?.method ?? 'GET';
-    const path = event.rawPath ?? '/';
+    // A base URL ending in "/" (the ChatUrl output does) plus "/chat/stream" gives "//chat/stream": same route.
+    const path = (event.rawPath ?? '/').replace(/\/{2,}/g, '/');
     try {
       const allowed = ROUTES[path];
       if (allowed === undefined) throw new HttpError(404, 'not_found', `No route for ${method} ${path}`);

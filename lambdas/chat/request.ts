@@ -1,49 +1,9 @@
 import type { LambdaFunctionURLEventWithIAMAuthorizer } from 'aws-lambda';
-import * as z from 'zod';
+import type * as z from 'zod';
+import { MAX_BODY_BYTES } from './protocol';
 
-/** Largest request body accepted (bytes). */
-export const MAX_BODY_BYTES = 64 * 1024;
-
-const sessionId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be 1 to 128 letters, digits, "_" or "-"');
-
-const pendingId = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id from a plan or write_pending event');
-
-/** `POST /chat/stream`: a message, or an approve/cancel action on a review plan or a withheld write. */
-export const chatRequestSchema = z.union([
-  z.strictObject({
-    message: z.string().trim().min(1, 'must not be empty').max(32_000, 'must be at most 32,000 characters'),
-    session_id: sessionId.optional(),
-    /** The client's loopback URL for the GitHub consent redirect; must be one the deployment allows. */
-    return_url: z
-      .url({ protocol: /^https?$/ })
-      .max(2048)
-      .optional(),
-  }),
-  z.strictObject({
-    session_id: sessionId,
-    action: z
-      .strictObject({
-        type: z.enum(['approve', 'cancel']),
-        /** A review plan's id (`p_…`) from a `plan` event. */
-        plan_id: pendingId.optional(),
-        /** A withheld write's id (`w_…`) from a `write_pending` event. */
-        action_id: pendingId.optional(),
-      })
-      .refine((action) => (action.plan_id === undefined) !== (action.action_id === undefined), {
-        message: 'give exactly one of plan_id and action_id',
-      }),
-  }),
-]);
-export type ChatRequest = z.infer<typeof chatRequestSchema>;
-
-/** `POST /oauth/complete`: finish the GitHub consent the same user started. */
-export const oauthCompleteSchema = z.strictObject({
-  session_uri: z.string().min(1).max(2048),
-  /** The `state` the browser's redirect brought back (its hash was in the `oauth_url` event). */
-  state: z.string().min(1).max(512),
-});
+// The request schemas live in protocol.ts (one definition for the handler, the client and docs/protocol/).
+export { type ChatRequest, chatRequestSchema, MAX_BODY_BYTES, oauthCompleteSchema } from './protocol';
 
 /** A request refused before any stream starts: becomes a JSON `{error, type, timestamp}` response. */
 export class HttpError extends Error {

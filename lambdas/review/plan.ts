@@ -106,6 +106,23 @@ export function describeScope(input: Omit<PlanInput, 'ref' | 'pr'>): string {
   return parts.join('; ');
 }
 
+/** Files named in the "nothing to review" answer; the rest are counted. */
+const MAX_LISTED_OUTSIDE = 20;
+
+/**
+ * The answer when no file is left to review: never an empty review. It says why, lists the files outside the path
+ * scope and, when there are some, how to widen the scope for this review only (prompts/review-nothing-in-scope.md).
+ */
+export function describeNothingToReview(ref: PullRequestRef, scope: string, outOfScope: string[]): string {
+  const pr = formatRef(ref);
+  if (outOfScope.length === 0) return `Nothing to review in ${pr}: ${scope}.`;
+  const listed = outOfScope.slice(0, MAX_LISTED_OUTSIDE).map((path) => `- ${oneLine(path, 300)}`);
+  if (outOfScope.length > MAX_LISTED_OUTSIDE) {
+    listed.push(`- … and ${outOfScope.length - MAX_LISTED_OUTSIDE} more`);
+  }
+  return loadPrompt('review-nothing-in-scope', { pr, scope, files: listed.join('\n') }).trim();
+}
+
 /** `owner/repo#12`. */
 export function formatRef(ref: PullRequestRef): string {
   return `${ref.owner}/${ref.repo}#${ref.number}`;

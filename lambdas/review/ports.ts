@@ -105,6 +105,8 @@ export interface StoredPlan {
   expiresAt: number;
   reviewUrl?: string;
   failureReason?: string;
+  /** The path scope for this review when the user widened it ([] = every file); the configured scope otherwise. */
+  pathPrefixes?: string[];
   /** The execution lease of an `approved`/`executing` plan: absent on plans written before leases existed. */
   lease?: PlanLease;
 }

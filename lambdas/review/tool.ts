@@ -27,6 +27,12 @@ export const planReviewInput = z
       .positive()
       .optional()
       .describe('Pull request number, when pull_request is not given.'),
+    all_files: z
+      .boolean()
+      .optional()
+      .describe(
+        'Review every changed file, beyond the configured path scope, for this review only. Set it only when the user asks for all files.',
+      ),
   })
   .refine(
     (input) =>
@@ -77,13 +83,15 @@ export function createPlanReviewTool(deps: PlanReviewToolDeps): Tool {
           userId: context.userId,
           sessionId: context.sessionId,
           ref,
+          ...(input.all_files ? { pathPrefixes: [] } : {}),
           signal: context.signal,
           supersede: !(context.sessionUntrusted?.() ?? false),
         });
         if (result.outcome === 'nothing_to_review') {
           return {
             ok: true,
-            summary: result.message,
+            // One line for people; the whole answer (what lies outside the scope, how to widen it) for the model.
+            summary: result.message.split('\n', 1)[0] ?? result.message,
             content: { status: 'nothing_to_review', message: result.message },
           };
         }

@@ -28,7 +28,15 @@ import {
 } from './findings';
 import { completeJson, repairOverheadTokens } from './json';
 import { DEFAULT_LEASE_SECONDS, leaseExpiry, leaseLapsed, RUNNING_STATUSES } from './lease';
-import { describeScope, formatRef, generatePlan, type PlanModel, plural, renderPlanMarkdown } from './plan';
+import {
+  describeNothingToReview,
+  describeScope,
+  formatRef,
+  generatePlan,
+  type PlanModel,
+  plural,
+  renderPlanMarkdown,
+} from './plan';
 import type { CreateReviewInput, PostedReview, PullRequestRef, ReviewDeps, StoredPlan } from './ports';
 import { checkPullRequestRef } from './ref';
 import { type SkippedFile, selectFiles } from './scope';
@@ -75,6 +83,8 @@ export async function planReview(
     userId: string;
     sessionId: string;
     ref: PullRequestRef;
+    /** The user widened the scope for this review ([] = every file); the configured scope otherwise. */
+    pathPrefixes?: string[];
     signal?: AbortSignal;
     /**
      * Cancel this session's older pending plans for the same PR (default true). False once the session has read text
@@ -85,19 +95,23 @@ export async function planReview(
 ): Promise<PlanReviewResult> {
   const ref = checkPullRequestRef(input.ref);
   const settings = resolveSettings(deps.settings);
+  const pathPrefixes = input.pathPrefixes ?? settings.pathPrefixes;
   const pr = await deps.github.getPullRequest(ref);
   const listing = await deps.github.listFiles(ref, { maxFiles: settings.maxFiles });
-  const selection = selectFiles(listing.files, settings.pathPrefixes);
+  const selection = selectFiles(listing.files, pathPrefixes);
   const scopeInput = {
     reviewable: selection.reviewable,
     skipped: selection.skipped,
     outOfScope: selection.outOfScope.length,
-    pathPrefixes: settings.pathPrefixes,
+    pathPrefixes,
     listingTruncated: listing.truncated,
   };
   const scope = describeScope(scopeInput);
   if (selection.reviewable.length === 0) {
-    return { outcome: 'nothing_to_review', message: `Nothing to review in ${formatRef(ref)}: ${scope}.` };
+    return {
+      outcome: 'nothing_to_review',
+      message: describeNothingToReview(ref, scope, selection.outOfScope),
+    };
   }
 
   const plan = await generatePlan(
@@ -119,6 +133,7 @@ export async function planReview(
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + settings.planTtlHours * 3600,
+    ...(input.pathPrefixes === undefined ? {} : { pathPrefixes: input.pathPrefixes }),
   });
   if (input.supersede !== false) await supersedeOlderPlans(deps, input.userId, input.sessionId, planId, ref);
   deps.logger?.info('review plan created', { planId, files: selection.reviewable.length });
@@ -496,7 +511,8 @@ async function reviewPullRequest(
   },
 ): Promise<ReviewRun> {
   const listing = await deps.github.listFiles(stored.ref, { maxFiles: settings.maxFiles });
-  const selection = selectFiles(listing.files, settings.pathPrefixes);
+  const pathPrefixes = stored.pathPrefixes ?? settings.pathPrefixes;
+  const selection = selectFiles(listing.files, pathPrefixes);
   const skipped: SkippedFile[] = [...selection.skipped];
   const files: ReviewFile[] = [];
   for (const file of selection.reviewable) {
@@ -576,7 +592,7 @@ async function reviewPullRequest(
       reviewed: chunking.reviewed,
       skipped,
       outOfScope: selection.outOfScope,
-      pathPrefixes: settings.pathPrefixes,
+      pathPrefixes,
       listingTruncated: listing.truncated,
       maxInline: settings.maxInlineComments,
     },

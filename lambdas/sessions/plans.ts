@@ -54,6 +54,8 @@ const itemSchema = z.object({
   failure_reason: s.optional(),
   lease_owner: s.optional(),
   lease_expires_at: n.optional(),
+  /** JSON array: the path scope this plan was made with, when the user widened it for this review. */
+  path_prefixes: s.optional(),
 });
 
 /**
@@ -260,6 +262,7 @@ function toItem(plan: StoredPlan): Item {
     item.lease_owner = { S: plan.lease.owner };
     item.lease_expires_at = { N: String(plan.lease.expiresAt) };
   }
+  if (plan.pathPrefixes !== undefined) item.path_prefixes = { S: JSON.stringify(plan.pathPrefixes) };
   return item;
 }
 
@@ -283,5 +286,8 @@ function fromItem(raw: Item): StoredPlan {
       item.lease_owner && item.lease_expires_at
         ? { owner: item.lease_owner.S, expiresAt: Number(item.lease_expires_at.N) }
         : undefined,
+    ...(item.path_prefixes
+      ? { pathPrefixes: z.array(z.string()).parse(JSON.parse(item.path_prefixes.S)) }
+      : {}),
   };
 }

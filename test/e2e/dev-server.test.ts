@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
 import { createInterface } from 'node:readline';
 import { ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,20 +9,29 @@ import { chat, exchange, textOf } from '../support/sse-client';
 let child: ChildProcess | undefined;
 let dynamo: LocalDynamo | undefined;
 
+const blockers: Server[] = [];
+
 afterEach(async () => {
   child?.kill('SIGTERM');
   child = undefined;
+  for (const blocker of blockers.splice(0)) await new Promise((resolve) => blocker.close(resolve));
   await dynamo?.close();
   dynamo = undefined;
 });
 
-/** Runs `npm run dev`'s entry point as a user would and waits for its banner. */
+const OFFLINE_ENV = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' };
+
+/** Runs `npm run dev`'s entry point as a user would (or through npm itself) and waits for its banner. */
 async function startDev(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-): Promise<{ url: string; banner: string[] }> {
-  const spawned = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], {
-    env: { ...process.env, ...env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
+  options: { viaNpm?: boolean } = {},
+): Promise<{ url: string; banner: string[]; process: ChildProcess }> {
+  const [command, commandArgs] = options.viaNpm
+    ? ['npm', ['run', 'dev', '--', ...args]]
+    : [process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args]];
+  const spawned = spawn(command, commandArgs, {
+    env: { ...process.env, ...env, ...OFFLINE_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child = spawned;
@@ -35,7 +45,25 @@ async function startDev(
     });
     spawned.once('exit', (code) => reject(new Error(`dev server exited with ${code}: ${banner.join('\n')}`)));
   });
-  return { url, banner };
+  return { url, banner, process: spawned };
+}
+
+/** A port something else is listening on. */
+async function busyPort(): Promise<number> {
+  const blocker = createServer();
+  blockers.push(blocker);
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  return (blocker.address() as { port: number }).port;
+}
+
+/** Whether anything accepts connections at `url` (a refused fetch means the server is gone). */
+async function accepting(url: string): Promise<boolean> {
+  try {
+    await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 describe('npm run dev', () => {
@@ -56,6 +84,58 @@ describe('npm run dev', () => {
       'done',
     ]);
     expect(textOf(answer.events)).toContain('UTC');
+  });
+
+  it("a busy port gets the script's own message, not a stack trace", async () => {
+    const port = await busyPort();
+
+    const result = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const spawned = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'bin/dev.ts', '--offline', '--port', String(port)],
+        {
+          env: { ...process.env, ...OFFLINE_ENV },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let err = '';
+      spawned.stderr.on('data', (chunk: Buffer) => {
+        err += chunk.toString('utf8');
+      });
+      spawned.on('close', (code) => resolve({ code, err }));
+    });
+
+    expect(result.code).toBe(1);
+    expect(result.err.trim()).toBe(
+      `Could not start the local server: port ${port} on 127.0.0.1 is already in use (another npm run dev?). Stop that process, or pick another port: npm run dev -- --port ${port + 1}`,
+    );
+  });
+
+  it("the banner's hints name the port it actually listens on", async () => {
+    const { url, banner } = await startDev(['--offline', '--port', '0']);
+    // The hints follow the "listening on" line the start waits for.
+    for (let waited = 0; !banner.some((line) => line.includes('--help')) && waited < 5_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    const hints = banner.filter((line) => line.includes('npm run chat --'));
+    expect(hints.length).toBeGreaterThanOrEqual(2);
+    for (const hint of hints.filter((line) => !line.includes('--help')))
+      expect(hint).toContain(`--url ${url}`);
+  });
+
+  it('stopping `npm run dev` (SIGTERM to npm) stops the server too', async () => {
+    const { url, process: npm } = await startDev(['--offline', '--port', '0'], {}, { viaNpm: true });
+    expect(await accepting(url)).toBe(true);
+
+    npm.kill('SIGTERM');
+    let open = true;
+    for (let waited = 0; open && waited < 10_000; waited += 250) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      open = await accepting(url);
+    }
+
+    expect(open).toBe(false);
   });
 
   it('uses the DynamoDB named by AWS_ENDPOINT_URL_DYNAMODB instead of its own', async () => {

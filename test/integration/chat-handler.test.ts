@@ -201,7 +201,7 @@ describe('POST /chat/stream', () => {
   });
 
   it("does not let another user continue someone else's session", async () => {
-    script(say('private'));
+    script(say('private'), say('a new conversation'));
     const first = await chat(server.url, { message: 'my secret plan' });
     const sessionId = first.events[0]?.type === 'session' ? first.events[0].session_id : '';
 
@@ -211,9 +211,38 @@ describe('POST /chat/stream', () => {
       { user: 'mallory' },
     );
 
-    expect(intruder.events.map((event) => event.type)).toEqual(['session', 'error', 'done']);
-    expect(intruder.events[1]).toMatchObject({ code: 'session_not_found' });
-    expect(bedrock.requests).toHaveLength(1);
+    // Mallory's request starts her own, empty session under that id: the model never sees Alice's history.
+    expect(intruder.events.map((event) => event.type)).toEqual(['session', 'token', 'done']);
+    expect(bedrock.requests[1]?.body.messages).toEqual([{ role: 'user', content: [{ text: 'show me' }] }]);
+  });
+
+  it('treats //chat/stream as /chat/stream (the ChatUrl output ends with "/")', async () => {
+    script(say('Hello'));
+
+    const response = await fetch(`${server.url}//chat/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'hi' }),
+    });
+
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('data: {"type":"done"}');
+  });
+
+  it('starts a session under a client-chosen id, then continues it (the original design contract)', async () => {
+    script(say('Hi!'), say('Still here.'));
+
+    const first = await chat(server.url, { message: 'Hello', session_id: 'test-session' });
+    const second = await chat(server.url, { message: 'Again', session_id: 'test-session' });
+
+    expect(first.events.map((event) => event.type)).toEqual(['session', 'token', 'done']);
+    expect(first.events[0]).toEqual({ type: 'session', session_id: 'test-session' });
+    expect(second.events[0]).toEqual({ type: 'session', session_id: 'test-session' });
+    expect(bedrock.requests[1]?.body.messages.map((message) => message.role)).toEqual([
+      'user',
+      'assistant',
+      'user',
+    ]);
   });
 
   it('turns persistent throttling into an error event, then done', async () => {

@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildClient } from '../../bin/build-client';
 import { type CliIo, runCli } from '../../bin/client/main';
 import type { ChatEvent } from '../../lambdas/agent/events';
 import { createAgentCoreTokenPort } from '../../lambdas/identity/agentcore';
@@ -272,6 +276,114 @@ describe('terminal client against a local SSE server', () => {
   });
 });
 
+describe('terminal client: sessions it remembers, and how a turn ends', () => {
+  /** A config folder of its own, so the remembered session is this test's. */
+  async function configHome(): Promise<Record<string, string>> {
+    const dir = await mkdtemp(join(tmpdir(), 'chat-config-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    return { XDG_CONFIG_HOME: dir };
+  }
+  /** Answers every message in the session it was sent, or a new one "s-<n>". */
+  function sessionServer() {
+    let made = 0;
+    return startChatServer((body, send) => {
+      const id = typeof body.session_id === 'string' ? body.session_id : `s-${++made}`;
+      send({ type: 'session', session_id: id });
+      send({ type: 'token', content: 'ok' });
+      send({ type: 'done' });
+    });
+  }
+
+  it('one-shot prints its session id on stderr, and a later one-shot "approve" continues it', async () => {
+    const server = await sessionServer();
+    const env = await configHome();
+
+    const review = await runClient(['--url', server.url, 'review sample-dev/widgets#4'], { env });
+    const approve = await runClient(['--url', server.url, 'approve'], { env });
+
+    expect(review.err()).toContain('Session s-1 (continue it with --continue, or --session s-1)');
+    expect(server.chats().map((r) => r.body)).toEqual([
+      { message: 'review sample-dev/widgets#4' },
+      { message: 'approve', session_id: 's-1' },
+    ]);
+    expect(approve.code).toBe(0);
+  });
+
+  it('--continue continues any message; --new starts fresh even for approve', async () => {
+    const server = await sessionServer();
+    const env = await configHome();
+    await runClient(['--url', server.url, 'hello'], { env });
+
+    await runClient(['--url', server.url, '-c', 'and then?'], { env });
+    await runClient(['--url', server.url, '--new', 'approve'], { env });
+
+    expect(server.chats().map((r) => r.body.session_id)).toEqual([undefined, 's-1', undefined]);
+  });
+
+  it('--session sends a client-chosen id', async () => {
+    const server = await sessionServer();
+
+    await runClient(['--url', server.url, '--session', 'test-session', 'Hello']);
+
+    expect(server.chats()[0]?.body).toEqual({ message: 'Hello', session_id: 'test-session' });
+  });
+
+  it('exits 1 when the answer ends on a failed tool call, 0 when a later call succeeded', async () => {
+    const failing = await startChatServer((_body, send) => {
+      send({ type: 'tool_use', tool_name: 'get_repo_info', tool_input: {} });
+      send({ type: 'tool_result', tool_name: 'get_repo_info', ok: false, summary: 'Not Found (404)' });
+      send({ type: 'token', content: 'That did not work.' });
+      send({ type: 'done' });
+    });
+    const recovered = await startChatServer((_body, send) => {
+      send({ type: 'tool_result', tool_name: 'get_repo_info', ok: false, summary: 'Not Found (404)' });
+      send({
+        type: 'tool_result',
+        tool_name: 'list_github_repos',
+        ok: true,
+        summary: 'Listed 3 repositories',
+      });
+      send({ type: 'done' });
+    });
+
+    const failed = await runClient(['--url', failing.url, 'show x/y']);
+    const fine = await runClient(['--url', recovered.url, 'show x/y']);
+
+    expect(failed.code).toBe(1);
+    expect(fine.code).toBe(0);
+  });
+
+  it('a write waiting for approval is not a failure: shown with how to answer, passed through in --json', async () => {
+    const pending = {
+      type: 'write_pending',
+      action_id: 'w_abc',
+      tool_name: 'create_github_issue',
+      tool_input: { owner: 'sample-dev', repo: 'widgets', title: 'Triage' },
+      summary: 'Create issue "Triage" in sample-dev/widgets',
+      expires_at: '2026-01-01T00:15:00.000Z',
+    } as const;
+    const server = await startChatServer((_body, send) => {
+      send({
+        type: 'tool_result',
+        tool_name: 'create_github_issue',
+        ok: false,
+        summary: 'withheld until you confirm',
+      });
+      send(pending);
+      send({ type: 'done' });
+    });
+
+    const text = await runClient(['--url', server.url, 'triage']);
+    const json = await runClient(['--url', server.url, '--json', 'triage']);
+
+    expect(text.code).toBe(0);
+    expect(text.out()).toContain(
+      '⏸ create_github_issue {"owner":"sample-dev","repo":"widgets","title":"Triage"}\n  Create issue "Triage" in sample-dev/widgets\nReply "approve w_abc" to run it or "cancel w_abc" to drop it',
+    );
+    expect(json.out().split('\n')).toContain(JSON.stringify(pending));
+  });
+});
+
 describe('terminal client consent round trip (AgentCore adapter + stand-in behind the local server)', () => {
   async function setUp() {
     const callbackPort = await freePort();
@@ -365,6 +477,40 @@ describe('terminal client consent round trip (AgentCore adapter + stand-in behin
     expect(run.out()).toContain('You have octo/alpha and octo/beta.');
   });
 
+  it('without a browser: the link, the server\'s words, how to play the browser, then "waiting"', async () => {
+    const { callbackPort, server } = await setUp();
+    const stdout = new PassThrough();
+    let out = '';
+    let followed: Promise<unknown> | undefined;
+    stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      // Plays `curl -sL <link>` once the client says it is waiting.
+      const link = /curl -sL '([^']+)'/.exec(out)?.[1];
+      if (link && !followed && out.includes('Waiting for the browser')) followed = fetch(link);
+    });
+
+    const code = await runCli({
+      argv: ['--url', server.url, '--callback-port', String(callbackPort), '--no-browser', 'list my repos'],
+      env: {},
+      stdin: Readable.from([]),
+      stdout,
+      stderr: new PassThrough(),
+      signal: new AbortController().signal,
+    });
+    await followed;
+
+    const order = [
+      'Open this link to authorize',
+      'Please authorize GitHub access',
+      "`curl -sL '",
+      'Waiting for the browser',
+      'GitHub connected',
+    ].map((text) => out.indexOf(text));
+    expect(code).toBe(0);
+    expect(order.every((at) => at >= 0)).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
   it('never prints the GitHub token', async () => {
     const { callbackPort, server } = await setUp();
 
@@ -446,6 +592,55 @@ describe('bin/chat.ts as a process', () => {
     const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn('node_modules/.bin/tsx', ['bin/chat.ts', '--url', server.url, 'list my repos'], {
         env: { ...process.env, NO_COLOR: '1' },
+      });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+      });
+      child.on('close', (code) => resolve({ code, out }));
+    });
+
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('You have octo/alpha and octo/beta.');
+  });
+
+  it('stops quietly when its reader goes away (`--json | head -1`)', async () => {
+    const server = await startChatServer(async (_body, send) => {
+      send({ type: 'session', session_id: 's-pipe' });
+      for (let i = 0; i < 20; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        send({ type: 'token', content: `word ${i} ` });
+      }
+      send({ type: 'done' });
+    });
+
+    const result = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn('node_modules/.bin/tsx', ['bin/chat.ts', '--url', server.url, '--json', 'hi']);
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        err += chunk.toString('utf8');
+      });
+      // Like `head -1`: read the first line, then close the pipe.
+      child.stdout.once('data', () => child.stdout.destroy());
+      child.on('close', (code) => resolve({ code, err }));
+    });
+
+    expect(result.err).not.toContain('EPIPE');
+    expect(result.code).toBe(0);
+  });
+
+  it('the built command (npm run build:client) runs on plain Node, without tsx or node_modules', async () => {
+    const server = await startChatServer(listReposReply);
+    const dir = await mkdtemp(join(tmpdir(), 'chat-bundle-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const bundle = join(dir, 'chat.mjs');
+    await buildClient(bundle);
+
+    const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      // Run from the temp folder: nothing from the repository's node_modules can be picked up.
+      const child = spawn(process.execPath, [bundle, '--url', server.url, 'list my repos'], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
       });
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => {

@@ -47,6 +47,15 @@ describe('DynamoDB plan store (dynalite)', () => {
     expect(read).toEqual({ ...created, reviewUrl: undefined, failureReason: undefined });
   });
 
+  it('keeps a widened review scope (every file) with the plan', async () => {
+    const created = plan({ pathPrefixes: [] });
+    await store.create(created);
+
+    const read = await store.get('alice', created.planId);
+
+    expect(read.pathPrefixes).toEqual([]);
+  });
+
   it("does not find another user's plan", async () => {
     const created = plan();
     await store.create(created);

@@ -39,6 +39,8 @@ export interface AgentCoreStandin {
    * whose message names a role ARN, which the real service would send for a misconfigured deployment).
    */
   failNext(operation: RecordedAgentCoreRequest['operation'], error: InjectedAgentCoreError): void;
+  /** Every user's current GitHub token and grant count (what `--data` keeps across restarts). */
+  bindings(): StandinBinding[];
   close(): Promise<void>;
 }
 
@@ -71,6 +73,13 @@ export interface StandinSession {
   consented: boolean;
 }
 
+/** A completed consent: the token AgentCore holds for a user, and how many grants that user has had. */
+export interface StandinBinding {
+  userId: string;
+  token: string;
+  grants: number;
+}
+
 /** How the stand-in behaves. */
 export interface AgentCoreStandinOptions {
   /** The workload identity it knows; other names get ResourceNotFoundException. */
@@ -84,6 +93,10 @@ export interface AgentCoreStandinOptions {
    * user's completed consents from 1, so a forced re-consent can yield a new token).
    */
   githubToken?: string | ((userId: string, grant: number) => string);
+  /** Consents completed in an earlier run (the dev server's `--data`). */
+  bindings?: StandinBinding[];
+  /** Called after a consent completes, with every binding (the dev server's `--data` saves them then). */
+  onBindingsChange?: (bindings: StandinBinding[]) => void;
 }
 
 const SESSION_PREFIX = 'urn:ietf:params:oauth:request_uri:';
@@ -120,6 +133,12 @@ export async function startAgentCoreStandin(
   const bound = new Map<string, string>();
   const grants = new Map<string, number>();
   const injected = new Map<string, InjectedAgentCoreError[]>();
+  for (const binding of options.bindings ?? []) {
+    bound.set(binding.userId, binding.token);
+    grants.set(binding.userId, binding.grants);
+  }
+  const bindings = (): StandinBinding[] =>
+    [...bound].map(([userId, token]) => ({ userId, token, grants: grants.get(userId) ?? 1 }));
   let baseUrl = '';
 
   const workloadToken = (userId: string): string =>
@@ -212,6 +231,7 @@ export async function startAgentCoreStandin(
       grants.set(session.userId, grant);
       bound.set(session.userId, tokenFor(session.userId, grant));
       sessions.delete(session.sessionUri);
+      options.onBindingsChange?.(bindings());
       return {};
     },
   };
@@ -294,6 +314,7 @@ export async function startAgentCoreStandin(
     tokenFor: (userId) => bound.get(userId),
     pendingSessions: () => [...sessions.values()].map((session) => ({ ...session })),
     failNext: (operation, error) => injected.set(operation, [...(injected.get(operation) ?? []), error]),
+    bindings,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

@@ -15,6 +15,7 @@ import {
 import { parsePatch } from './github-standin/diff';
 import { githubOpenApi, undeclaredProperties } from './github-standin/openapi';
 import * as render from './github-standin/render';
+import { pullRequestPage } from './github-standin/web';
 
 export * from './github-standin/data';
 export { fastOctokitOptions } from './github-standin/throttle';
@@ -28,6 +29,8 @@ export { fastOctokitOptions } from './github-standin/throttle';
  *
  * Served operations: GET /user, GET /user/repos, GET /repos/{o}/{r}, GET+POST /repos/{o}/{r}/issues,
  * GET+POST /repos/{o}/{r}/pulls, GET /repos/{o}/{r}/pulls/{n}, GET .../pulls/{n}/files, GET+POST .../pulls/{n}/reviews.
+ * Besides the API, `GET /{owner}/{repo}/pull/{n}` (where `html_url` values point) is a readable page of the pull
+ * request with its reviews and inline comments beside their diff lines.
  * Lists paginate with `per_page`/`page` and `Link` headers. Auth is `authorization: token|bearer <t>` with a known,
  * unrevoked token (else 401 "Bad credentials"). Faults (rate limits, errors) are injected per operation.
  *
@@ -116,6 +119,8 @@ export interface GitHubStandinOptions {
   validateResponses?: boolean;
   /** Called for every violation as it happens (the dev server logs them). */
   onViolation?: (violation: GitHubViolation) => void;
+  /** Called after every request that changed `state` (the dev server's `--data` saves it then). */
+  onChange?: (state: GitHubData) => void;
 }
 
 interface Reply {
@@ -615,6 +620,15 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://standin');
     const method = (req.method ?? 'GET').toUpperCase();
+    // The web page html_url values point at (github.com's side, not the API): no auth, nothing recorded.
+    const web = /^\/([^/]+)\/([^/]+)\/pull\/(\d+)\/?$/.exec(url.pathname);
+    if (method === 'GET' && web && web[1] !== 'repos') {
+      const page = pullRequestPage(state, web[1] ?? '', web[2] ?? '', Number(web[3]));
+      res
+        .writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' })
+        .end(page ?? '<!doctype html><title>Not Found</title><h1>Not Found</h1>');
+      return;
+    }
     const raw = await readBody(req);
     const query = Object.fromEntries(url.searchParams);
     let body: unknown;
@@ -739,6 +753,7 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
       ...answer.headers,
     };
     reply(answer, grant.scopes);
+    if (method !== 'GET' && answer.status < 400) options.onChange?.(state);
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,16 +1,23 @@
+import { formatDemoPhrases } from '../../bin/local/demo-phrases';
 import type { ConverseRequestBody, Responder, ScriptedTurn } from './bedrock-standin';
 
 /**
  * The offline demo's "model": a rule-based responder for the Bedrock stand-in, so `npm run dev -- --offline` shows
  * real tool calls, a GitHub consent and a PR review without an AWS account. It reads the request the way a model
  * would (the last user message, tool results, the system prompt) and answers in Converse's shapes. It is scaffolding
- * for demos and benchmarks, not a model: it never pretends to understand anything beyond these patterns.
+ * for demos and benchmarks, not a model: it never pretends to understand anything beyond these patterns, which
+ * bin/local/demo-phrases.ts lists (its `help` answer and the client's `--help` show them).
  */
 export function offlineResponder(): Responder {
   return (body) => answer(body);
 }
 
 const PR_REF = /(?:github\.com\/)?([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)(?:#|\/pull\/)(\d+)/;
+const REPO_REF = /([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)/;
+/** The loop's answer to a write after third-party text (prompts/write-withheld.md starts so). */
+const WITHHELD = /^Withheld\b/;
+
+type ToolResultBlock = { status?: string; content?: Array<Record<string, unknown>> };
 
 function answer(body: ConverseRequestBody): ScriptedTurn {
   const system = body.system?.map((block) => block.text).join('\n') ?? '';
@@ -20,25 +27,74 @@ function answer(body: ConverseRequestBody): ScriptedTurn {
   if (system.startsWith('You review one part')) return findingsJson(lastText);
 
   const toolResults = (last?.content ?? []).flatMap((block) =>
-    'toolResult' in block
-      ? [block.toolResult as { status?: string; content?: Array<Record<string, unknown>> }]
-      : [],
+    'toolResult' in block ? [block.toolResult as ToolResultBlock] : [],
   );
-  if (toolResults.length > 0) return summarise(toolResults, previousToolName(body));
+  if (toolResults.length > 0) {
+    const asked = lastUserText(body);
+    const repo = REPO_REF.exec(asked);
+    // "triage": after reading the issues, propose one that sums them up (a write after other people's text).
+    if (previousToolName(body) === 'list_github_issues' && /^\s*triage\b/i.test(asked) && repo) {
+      const listed = resultPayload(toolResults[0]).issues;
+      const count = Array.isArray(listed) ? listed.length : 0;
+      return toolCall(
+        'create_github_issue',
+        {
+          owner: repo[1],
+          repo: repo[2],
+          title: `Triage: ${count} open issue${count === 1 ? '' : 's'}`,
+          body: 'Created by the offline demo after reading the open issues.',
+        },
+        'I will file a triage issue that sums them up.',
+      );
+    }
+    return summarise(toolResults, previousToolName(body));
+  }
 
   const message = lastText.toLowerCase();
+  if (/^\s*help\b/.test(message)) {
+    return say('I am the offline demo model. I understand:\n', `${formatDemoPhrases('- ')}\n`);
+  }
+  if (/^\s*(yes|confirm|go ahead)\b/.test(message)) {
+    const withheld = lastWithheldToolUse(body);
+    if (withheld) return toolCall(withheld.name, withheld.input, 'Going ahead, as you confirmed.');
+  }
   const pr = PR_REF.exec(lastText);
   if (pr && /review/.test(message)) {
+    const allFiles = /\ball files\b/.test(message);
     return toolCall(
       'plan_pr_review',
-      { owner: pr[1], repo: pr[2], pull_number: Number(pr[3]) },
-      'Let me plan that review.',
+      { owner: pr[1], repo: pr[2], pull_number: Number(pr[3]), ...(allFiles ? { all_files: true } : {}) },
+      allFiles ? 'Let me plan that review, for all files.' : 'Let me plan that review.',
+    );
+  }
+  const target = REPO_REF.exec(lastText);
+  const titled = /\btitled\s+["“]?(.+?)["”]?\s*$/i.exec(lastText);
+  if (target && /\bcreate\b.*\bissue\b/.test(message) && titled?.[1]) {
+    return toolCall(
+      'create_github_issue',
+      { owner: target[1], repo: target[2], title: titled[1], body: 'Created from the offline demo.' },
+      'Creating that issue.',
+    );
+  }
+  const branch = /\bfrom\s+([A-Za-z0-9._/-]+)(?:\s+into\s+([A-Za-z0-9._/-]+))?/i.exec(lastText);
+  if (target && /\b(open|create)\b.*\bpull request\b/.test(message) && branch?.[1]) {
+    return toolCall(
+      'create_pull_request',
+      {
+        owner: target[1],
+        repo: target[2],
+        head: branch[1],
+        ...(branch[2] ? { base: branch[2] } : {}),
+        title: `Changes from ${branch[1]}`,
+        body: 'Opened from the offline demo.',
+      },
+      'Opening that pull request.',
     );
   }
   if (/\b(repos|repositories)\b/.test(message)) {
     return toolCall('list_github_repos', { limit: 10 }, 'Let me look at your repositories.');
   }
-  const repo = /([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)/.exec(lastText);
+  const repo = target;
   if (repo && /\bissues?\b/.test(message)) {
     return toolCall(
       'list_github_issues',
@@ -52,8 +108,38 @@ function answer(body: ConverseRequestBody): ScriptedTurn {
   if (/\btime\b|\bdate\b/.test(message)) return toolCall('get_current_time', {}, 'Checking the clock.');
   return say(
     'I am the offline demo model. Try "list my repos", "show sample-dev/widgets issues", ',
-    '"what time is it?" or "review sample-dev/widgets#4".',
+    '"what time is it?" or "review sample-dev/widgets#4"; "help" lists everything I understand.',
   );
+}
+
+/** The newest user message that is text (not tool results): what this turn was asked. */
+function lastUserText(body: ConverseRequestBody): string {
+  for (const message of [...body.messages].reverse()) {
+    if (message.role !== 'user') continue;
+    const text = textOf(message.content);
+    if (text) return text;
+  }
+  return '';
+}
+
+/** The write the loop withheld most recently (its tool use, whose result says "Withheld"), to run on "yes". */
+function lastWithheldToolUse(body: ConverseRequestBody): { name: string; input: unknown } | undefined {
+  for (let index = body.messages.length - 1; index > 0; index -= 1) {
+    const results = (body.messages[index]?.content ?? []).flatMap((block) =>
+      'toolResult' in block ? [block.toolResult as ToolResultBlock & { toolUseId?: string }] : [],
+    );
+    const withheld = results.find((result) => WITHHELD.test(String(resultPayload(result).error ?? '')));
+    if (!withheld) continue;
+    for (const block of body.messages[index - 1]?.content ?? []) {
+      const use = block.toolUse as { toolUseId?: string; name?: string; input?: unknown } | undefined;
+      if (use?.name && use.toolUseId === withheld.toolUseId) return { name: use.name, input: use.input };
+    }
+  }
+  return undefined;
+}
+
+function resultPayload(result: ToolResultBlock | undefined): Record<string, unknown> {
+  return (result?.content?.[0]?.json ?? {}) as Record<string, unknown>;
 }
 
 function say(...deltas: string[]): ScriptedTurn {
@@ -83,11 +169,23 @@ function summarise(
   tool?: string,
 ) {
   const [result] = results;
-  const payload = (result?.content?.[0]?.json ?? {}) as Record<string, unknown>;
-  if (result?.status === 'error')
-    return say(`That did not work: ${String(payload.error ?? 'unknown error')}`);
+  const payload = resultPayload(result);
+  const error = String(payload.error ?? 'unknown error');
+  if (result?.status === 'error' && WITHHELD.test(error)) {
+    return say(
+      `I have not done that yet: this conversation has read text other people wrote on GitHub, so I need your `,
+      `confirmation first. Reply "yes" to go ahead.`,
+    );
+  }
+  if (result?.status === 'error') return say(`That did not work: ${error}`);
+  if (tool === 'plan_pr_review' && payload.status === 'nothing_to_review') {
+    return say(String(payload.message ?? 'There is nothing to review.'));
+  }
   if (tool === 'plan_pr_review') {
     return say('The review plan is above. Reply "approve" to run it or "cancel" to drop it.');
+  }
+  if (typeof payload.html_url === 'string' && typeof payload.number === 'number') {
+    return say(`Done: #${payload.number} "${String(payload.title ?? '')}" is at ${payload.html_url}`);
   }
   const list = Object.values(payload).find(Array.isArray) as Array<Record<string, unknown>> | undefined;
   if (list) {

@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { parseCliArgs } from '../../bin/client/args';
+import { isFollowUp, parseCliArgs } from '../../bin/client/args';
 
 describe('client arguments', () => {
   it('defaults to the local server, interactive, with a browser', () => {
     expect(parseCliArgs([])).toEqual({
       kind: 'run',
       options: {
-        url: 'http://localhost:8787',
+        url: undefined,
+        outputsFile: undefined,
         region: undefined,
+        profile: undefined,
         json: false,
         browser: true,
         callbackPort: 8976,
-        sessionId: undefined,
+        session: { kind: 'default' },
         forceSign: false,
         message: undefined,
       },
@@ -46,5 +48,42 @@ describe('client arguments', () => {
       kind: 'error',
       message: expect.stringContaining('--url'),
     });
+  });
+
+  it('refuses an empty message instead of starting an interactive session', () => {
+    expect(parseCliArgs([''])).toMatchObject({ kind: 'error', message: expect.stringContaining('empty') });
+    expect(parseCliArgs(['  ', ' '])).toMatchObject({ kind: 'error' });
+  });
+
+  it('reads the session choice: --continue/-c, --new, --session', () => {
+    expect(parseCliArgs(['-c', 'hi'])).toMatchObject({ options: { session: { kind: 'continue' } } });
+    expect(parseCliArgs(['--continue'])).toMatchObject({ options: { session: { kind: 'continue' } } });
+    expect(parseCliArgs(['--new', 'approve'])).toMatchObject({ options: { session: { kind: 'new' } } });
+    expect(parseCliArgs(['--session', 'test-session'])).toMatchObject({
+      options: { session: { kind: 'id', id: 'test-session' } },
+    });
+  });
+
+  it('refuses two session choices at once, and a malformed session id', () => {
+    expect(parseCliArgs(['-c', '--new'])).toMatchObject({ kind: 'error' });
+    expect(parseCliArgs(['--session', 'a b'])).toMatchObject({ kind: 'error' });
+  });
+
+  it('reads --version, --profile and --outputs-file', () => {
+    expect(parseCliArgs(['-v'])).toEqual({ kind: 'version' });
+    expect(parseCliArgs(['--profile', 'dev', '--outputs-file', 'out.json'])).toMatchObject({
+      options: { profile: 'dev', outputsFile: 'out.json' },
+    });
+  });
+
+  it('treats a one-shot approve, cancel, yes or no as a follow-up of the last session', () => {
+    expect(['approve', 'Approve p_x1', 'cancel w_2', 'yes', 'no'].map(isFollowUp)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['list my repos', 'yesterday', 'review x/y#1'].map(isFollowUp)).toEqual([false, false, false]);
   });
 });

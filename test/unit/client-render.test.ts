@@ -47,7 +47,12 @@ describe('terminal renderer', () => {
   it('shows a plan as its markdown with how to answer it', () => {
     const { renderer, text } = render();
 
-    renderer.event({ type: 'plan', plan_id: 'p1', plan: {}, markdown: '## Plan\n1. Read the diff' });
+    renderer.event({
+      type: 'plan',
+      plan_id: 'p1',
+      plan: { objective: 'Check it', steps: ['Read the diff'], risks: [], estimated_time_minutes: 5 },
+      markdown: '## Plan\n1. Read the diff',
+    });
 
     expect(text()).toContain(
       '## Plan\n1. Read the diff\nType "approve" to run this plan or "cancel" to drop it (plan p1).',

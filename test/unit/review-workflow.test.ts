@@ -134,13 +134,34 @@ describe('planReview', () => {
 
     const result = await planReview(h.deps, { userId: USER, sessionId: SESSION, ref: REF });
 
-    expect(result).toEqual({
-      outcome: 'nothing_to_review',
-      message:
-        'Nothing to review in octo/widgets#12: 0 files to review under agent-tasks/; 1 file outside the review scope.',
-    });
+    expect(result).toMatchObject({ outcome: 'nothing_to_review' });
     expect(h.model.requests).toHaveLength(0);
     expect(h.plans.items.size).toBe(0);
+  });
+
+  it('says why nothing is in scope, lists what is outside, and how to widen it for this review', async () => {
+    const h = harness({ files: [prFile('src/outside.ts', ['+x']), prFile('README.md', ['+y'])] });
+
+    const result = await planReview(h.deps, { userId: USER, sessionId: SESSION, ref: REF });
+
+    const message = result.outcome === 'nothing_to_review' ? result.message : '';
+    expect(message).toMatch(
+      /^Nothing to review in octo\/widgets#12: 0 files to review under agent-tasks\/; 2 files outside the review scope\./,
+    );
+    expect(message).toContain('- src/outside.ts\n- README.md');
+    expect(message).toContain('say "review octo/widgets#12 all files"');
+  });
+
+  it('widened to all files for this review: plans the out-of-scope file and reviews it on approval', async () => {
+    const h = harness({ files: [prFile('src/outside.ts', ['+const x = 1;'])] });
+
+    const result = await planReview(h.deps, { userId: USER, sessionId: SESSION, ref: REF, pathPrefixes: [] });
+    const planId = result.outcome === 'planned' ? result.planId : '';
+    await approve(h, planId);
+
+    expect(result).toMatchObject({ outcome: 'planned', filesToReview: 1 });
+    expect((await h.plans.get(USER, planId)).pathPrefixes).toEqual([]);
+    expect(h.github.posted[0]?.comments.map((comment) => comment.path)).toEqual(['src/outside.ts']);
   });
 
   it('replaces an older pending plan for the same PR, so "approve" stays unambiguous', async () => {

@@ -1,5 +1,4 @@
-import type { ChatEvent } from '../../../lambdas/agent/events';
-import { parseChatEvent } from '../../client/events';
+import { parseChatEvent, type ReceivedEvent } from '../../client/events';
 import type { RequestSigner } from '../../client/sign';
 import { readSse } from '../../client/sse';
 import { describeError, type Finding, fail, isNetworkError, pass, skip } from '../result';
@@ -67,7 +66,7 @@ export async function checkChatTurn(
   if (response.status !== 200 || !response.body) {
     return httpFailure(target, response.status, await response.text().catch(() => ''));
   }
-  const events: ChatEvent[] = [];
+  const events: ReceivedEvent[] = [];
   try {
     for await (const sse of readSse(response.body)) {
       const parsed = parseChatEvent(sse.data);
@@ -86,7 +85,7 @@ export async function checkChatTurn(
     );
   }
   const errors = events.filter(
-    (event): event is Extract<ChatEvent, { type: 'error' }> => event.type === 'error',
+    (event): event is Extract<ReceivedEvent, { type: 'error' }> => event.type === 'error',
   );
   const first = errors[0];
   if (first) {

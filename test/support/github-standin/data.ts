@@ -163,6 +163,7 @@ export function makeRepo(
 
 const WIDGETS_MAIN = sha('widgets@main');
 const WIDGETS_TASKS = sha('widgets@feature/agent-tasks');
+const WIDGETS_FIX = sha('widgets@fix/empty-config');
 
 const README_PATCH = `@@ -1,8 +1,10 @@
  # Agent tasks
@@ -207,6 +208,24 @@ const CONFIG_PATCH = `@@ -10,7 +10,11 @@ export interface Config {
 +
 +export const DEFAULT_PORT = 8080;`;
 
+/** The offline demo's "open a pull request … from fix/empty-config": changes outside agent-tasks/ only. */
+const EMPTY_CONFIG_PATCH = `@@ -14,4 +14,7 @@ export interface Config {
+ export function loadConfig(raw: string): Config {
++  if (raw.trim() === '') {
++    throw new Error('widgets.config.json is empty: add at least a name and a port');
++  }
+   const parsed: unknown = JSON.parse(raw);
+   if (typeof parsed !== 'object' || parsed === null) throw new Error('config must be a JSON object');
+   return parsed as Config;`;
+
+const EMPTY_CONFIG_TEST_PATCH = `@@ -0,0 +1,6 @@
++import { expect, it } from 'vitest';
++import { loadConfig } from '../src/config';
++
++it('names the problem when the config file is empty', () => {
++  expect(() => loadConfig('')).toThrow('widgets.config.json is empty');
++});`;
+
 /**
  * The sample world for tests and the offline demo (`npm run dev -- --offline`): user `sample-dev` with a few
  * repositories, issues, and one open pull request whose changes touch `agent-tasks/` (the review path default).
@@ -249,7 +268,18 @@ export function sampleGitHubData(): GitHubData {
         description: 'A small TypeScript service that serves widgets over HTTP.',
         language: 'TypeScript',
         topics: ['typescript', 'http'],
-        branches: { main: WIDGETS_MAIN, 'feature/agent-tasks': WIDGETS_TASKS, 'feature/empty': WIDGETS_MAIN },
+        branches: {
+          main: WIDGETS_MAIN,
+          'feature/agent-tasks': WIDGETS_TASKS,
+          'feature/empty': WIDGETS_MAIN,
+          'fix/empty-config': WIDGETS_FIX,
+        },
+        branchChanges: {
+          'fix/empty-config': [
+            { filename: 'src/config.ts', status: 'modified', patch: EMPTY_CONFIG_PATCH },
+            { filename: 'test/config.test.ts', status: 'added', patch: EMPTY_CONFIG_TEST_PATCH },
+          ],
+        },
         stargazers_count: 12,
         forks_count: 3,
         license: { key: 'mit', name: 'MIT License', spdx_id: 'MIT' },
