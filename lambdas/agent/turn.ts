@@ -32,6 +32,8 @@ export interface PendingCommand {
   type: 'approve' | 'cancel';
   /** Absent: the session's only pending item. */
   id?: string;
+  /** A bare "yes"/"no": a command only while something waits for a decision, else an ordinary message. */
+  confirmation?: boolean;
 }
 
 /** The review workflow's commands, as the turn sees them (wired in lambdas/chat/wiring.ts). */
@@ -97,10 +99,14 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
   emit({ type: 'session', session_id: sessionId });
 
   // An approve/cancel needs the session to exist, not its history.
-  const command = input.command ?? parseCommand(deps, input.message);
+  let command = input.command ?? parseCommand(deps, input.message);
   let history: ChatMessage[];
   let untrusted = false;
   try {
+    if (command?.confirmation) {
+      const pending = !isNew && (await somethingPending(deps, { userId: input.userId, sessionId, emit }));
+      if (!pending) command = undefined;
+    }
     if (isNew) {
       history = [];
     } else {
@@ -192,7 +198,17 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
 function parseCommand(deps: ChatTurnDeps, message: string): PendingCommand | undefined {
   const plan = deps.planCommands?.parse(message);
   if (plan) return { type: plan.type, ...(plan.planId === undefined ? {} : { id: plan.planId }) };
-  return deps.pendingWrites ? parseConfirmation(message) : undefined;
+  const confirmation = deps.pendingWrites ? parseConfirmation(message) : undefined;
+  return confirmation && { ...confirmation, confirmation: true };
+}
+
+/** Whether a plan or a withheld write of this session waits for the user's decision. */
+async function somethingPending(deps: ChatTurnDeps, scope: TurnScope): Promise<boolean> {
+  const [writes, plans] = await Promise.all([
+    deps.pendingWrites?.store.listPending(scope.userId, scope.sessionId) ?? [],
+    deps.planCommands?.listPending(scope) ?? [],
+  ]);
+  return writes.length > 0 || plans.length > 0;
 }
 
 /** Runs an approve/cancel in this stream and keeps the exchange in the history. */

@@ -240,6 +240,18 @@ describe('writes after the session read text written by others', () => {
     ).toHaveLength(1);
   });
 
+  it('a bare "yes" with nothing pending is an ordinary message for the model', async () => {
+    const { server: running, github } = await start();
+    const sessionId = await readInjectedIssues(running);
+    const requestsBefore = running.bedrock?.requests.length ?? 0;
+
+    const reply = await say(ALICE, sessionId, 'yes');
+
+    expect(firstOfType(reply.events, 'error')).toBeUndefined();
+    expect(running.bedrock?.requests.length ?? 0).toBeGreaterThan(requestsBefore);
+    expect(createdTitles(github)).toBe(0);
+  });
+
   it('a session that never read text written by others creates the issue at once', async () => {
     const { server: running, github } = await start();
 

@@ -54,10 +54,6 @@ function answer(body: ConverseRequestBody): ScriptedTurn {
   if (/^\s*help\b/.test(message)) {
     return say('I am the offline demo model. I understand:\n', `${formatDemoPhrases('- ')}\n`);
   }
-  if (/^\s*(yes|confirm|go ahead)\b/.test(message)) {
-    const withheld = lastWithheldToolUse(body);
-    if (withheld) return toolCall(withheld.name, withheld.input, 'Going ahead, as you confirmed.');
-  }
   const pr = PR_REF.exec(lastText);
   if (pr && /review/.test(message)) {
     const allFiles = /\ball files\b/.test(message);
@@ -122,22 +118,6 @@ function lastUserText(body: ConverseRequestBody): string {
   return '';
 }
 
-/** The write the loop withheld most recently (its tool use, whose result says "Withheld"), to run on "yes". */
-function lastWithheldToolUse(body: ConverseRequestBody): { name: string; input: unknown } | undefined {
-  for (let index = body.messages.length - 1; index > 0; index -= 1) {
-    const results = (body.messages[index]?.content ?? []).flatMap((block) =>
-      'toolResult' in block ? [block.toolResult as ToolResultBlock & { toolUseId?: string }] : [],
-    );
-    const withheld = results.find((result) => WITHHELD.test(String(resultPayload(result).error ?? '')));
-    if (!withheld) continue;
-    for (const block of body.messages[index - 1]?.content ?? []) {
-      const use = block.toolUse as { toolUseId?: string; name?: string; input?: unknown } | undefined;
-      if (use?.name && use.toolUseId === withheld.toolUseId) return { name: use.name, input: use.input };
-    }
-  }
-  return undefined;
-}
-
 function resultPayload(result: ToolResultBlock | undefined): Record<string, unknown> {
   return (result?.content?.[0]?.json ?? {}) as Record<string, unknown>;
 }
@@ -171,11 +151,15 @@ function summarise(
   const [result] = results;
   const payload = resultPayload(result);
   const error = String(payload.error ?? 'unknown error');
-  if (result?.status === 'error' && WITHHELD.test(error)) {
+  if (payload.status === 'awaiting_user_approval') {
+    const id = String(payload.action_id ?? '');
     return say(
-      `I have not done that yet: this conversation has read text other people wrote on GitHub, so I need your `,
-      `confirmation first. Reply "yes" to go ahead.`,
+      `I have not done that yet: this conversation has read text other people wrote on GitHub, so it waits for your `,
+      `approval. Reply "approve ${id}" (or "yes") to go ahead, or "cancel ${id}".`,
     );
+  }
+  if (result?.status === 'error' && WITHHELD.test(error)) {
+    return say(`I have not done that: ${error}`);
   }
   if (result?.status === 'error') return say(`That did not work: ${error}`);
   if (tool === 'plan_pr_review' && payload.status === 'nothing_to_review') {
