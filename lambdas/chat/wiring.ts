@@ -17,6 +17,11 @@ import {
 } from '../github';
 import { createTokenPortFromConfig, type GitHubTokenPort, type IdentityDeps } from '../identity';
 import { createLogger, type Logger } from '../log';
+import { createEmfMetrics } from '../metrics/emf';
+import { meterModel } from '../metrics/model-meter';
+import type { MetricsPort } from '../metrics/port';
+import { priceFor } from '../metrics/prices';
+import { meterTokenPort } from '../metrics/token-port-meter';
 import { loadPrompt } from '../prompts';
 import { parsePlanCommand, runPlanCommand } from '../review/commands';
 import { createReviewGitHub, describeReviewGitHubError } from '../review/github-adapter';
@@ -44,6 +49,8 @@ export interface AppOverrides {
   octokit?: Partial<Omit<CreateOctokitOptions, 'token'>>;
   heartbeatMs?: number;
   now?: () => Date;
+  /** Where metrics go instead of the one METRICS selects (tests read them). */
+  metrics?: MetricsPort;
 }
 
 /** Time kept back from the invocation for saving the turn and ending the stream. */
@@ -57,7 +64,8 @@ const RESERVE_MS = 5_000;
 export function createAppDeps(config: Config, overrides: AppOverrides = {}): ChatAppDeps {
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
   const dynamo = overrides.dynamo ?? new DynamoDBClient({ region: config.AWS_REGION });
-  const model =
+  const metrics = overrides.metrics ?? createMetrics(config, logger);
+  const bareModel =
     overrides.model ??
     createBedrockModel({
       // Retries are the adapter's: it only retries while nothing has been streamed yet.
@@ -65,7 +73,10 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       modelId: config.MODEL_ID,
       retry: overrides.modelRetry,
     });
-  const tokenPort =
+  const model = metrics
+    ? meterModel(bareModel, metrics, priceFor(config.MODEL_ID, config.MODEL_PRICES))
+    : bareModel;
+  const bareTokenPort =
     overrides.tokenPort ??
     createTokenPortFromConfig(config, {
       agentCoreClient:
@@ -73,6 +84,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       logger,
       ...overrides.identity,
     });
+  const tokenPort = metrics ? meterTokenPort(bareTokenPort, metrics) : bareTokenPort;
   const sessions = createSessionStore({
     client: dynamo,
     tableName: config.SESSIONS_TABLE,
@@ -96,7 +108,13 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       returnUrl: scope.returnUrl,
       logger,
       octokitFactory: (token) =>
-        createOctokit({ baseUrl: config.GITHUB_API_URL, logger, ...overrides.octokit, token }),
+        createOctokit({
+          baseUrl: config.GITHUB_API_URL,
+          logger,
+          onRateLimit: metrics && ((hit) => metrics.gitHubRateLimit(hit)),
+          ...overrides.octokit,
+          token,
+        }),
     });
   const reviewWith = (access: GitHubAccess, signal?: AbortSignal): ReviewDeps => ({
     github: createReviewGitHub(access, signal),
@@ -170,6 +188,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     pendingWrites,
     newSessionId: () => randomBytes(16).toString('base64url'),
     logger,
+    metrics,
   };
 
   return {
@@ -179,4 +198,15 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     logger,
     heartbeatMs: overrides.heartbeatMs,
   };
+}
+
+/** The metrics METRICS selects: EMF lines in Lambda, none locally (a priceless model is said once, at cold start). */
+function createMetrics(config: Config, logger: Logger): MetricsPort | undefined {
+  if (config.METRICS === 'off') return undefined;
+  if (!priceFor(config.MODEL_ID, config.MODEL_PRICES)) {
+    logger.warn('No price for the model: EstimatedCostUsd is not reported; set MODEL_PRICES', {
+      modelId: config.MODEL_ID,
+    });
+  }
+  return createEmfMetrics({ namespace: config.METRICS_NAMESPACE, service: config.METRICS_SERVICE, logger });
 }
