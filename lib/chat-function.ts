@@ -194,19 +194,21 @@ export function addChatFunction(scope: Construct, props: ChatFunctionProps, id =
  * new function URL needs both actions, but `lambda:InvokeFunction` is only valid through the URL
  * (`lambda:InvokedViaFunctionUrl`). Without that condition a holder could call Invoke directly with a hand-written
  * event naming another user in `requestContext.authorizer.iam` and act with that user's GitHub token.
+ * @param aliasArn the qualified ARN of the alias the URL is on (`...:function:<name>:live`): IAM authorizes a function
+ *   URL's calls against the ARN of what it serves, and an unqualified function ARN does not match an alias
  */
-export function chatUrlInvokeStatements(functionArn: string): iam.PolicyStatement[] {
+export function chatUrlInvokeStatements(aliasArn: string): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({
       sid: 'InvokeChatFunctionUrl',
       actions: ['lambda:InvokeFunctionUrl'],
-      resources: [functionArn],
+      resources: [aliasArn],
       conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': lambda.FunctionUrlAuthType.AWS_IAM } },
     }),
     new iam.PolicyStatement({
       sid: 'InvokeChatFunctionOnlyThroughUrl',
       actions: ['lambda:InvokeFunction'],
-      resources: [functionArn],
+      resources: [aliasArn],
       conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': true } },
     }),
   ];
