@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { DEFAULT_METRICS_NAMESPACE, DEFAULT_METRICS_SERVICE } from './metrics/names';
+import { modelPricesSchema } from './metrics/prices';
 
 /** Variables whose values must never appear in logs, events or error messages. */
 export const SECRET_VARIABLES = ['GITHUB_TOKEN'] as const;
@@ -18,6 +20,25 @@ const commaList = (fallback: string[]) =>
             .map((item) => item.trim())
             .filter((item) => item.length > 0),
     );
+
+/** MODEL_PRICES: a JSON object of model id to prices; unset or empty means the built-in table only. */
+const modelPricesJson = z
+  .string()
+  .optional()
+  .transform((text, context) => {
+    if (text === undefined || text.trim() === '') return {};
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({
+        code: 'custom',
+        message:
+          'must be a JSON object such as {"<model id>":{"input":3,"output":15}} (USD per million tokens)',
+      });
+      return z.NEVER;
+    }
+  })
+  .pipe(modelPricesSchema);
 
 /** The chat function's environment, validated once at cold start. */
 export const configSchema = z.object({
@@ -56,6 +77,19 @@ export const configSchema = z.object({
   MODEL_IDLE_TIMEOUT_MS: positiveInt(30_000),
   /** One GitHub request, body included (GitHub itself gives up on a REST request after 10 s). */
   GITHUB_REQUEST_TIMEOUT_MS: positiveInt(15_000),
+  /** `emf`: CloudWatch embedded-metric-format lines on stdout (the stack sets it); `off` for local runs and tests. */
+  METRICS: z.enum(['emf', 'off']).default('off'),
+  METRICS_NAMESPACE: z
+    .string()
+    .regex(/^(?!AWS\/)[A-Za-z0-9./_#:-]{1,255}$/, 'must be a CloudWatch namespace (not starting with AWS/)')
+    .default(DEFAULT_METRICS_NAMESPACE),
+  /** The `service` dimension of every metric: one value per deployment (the stack passes its name). */
+  METRICS_SERVICE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,128}$/, "may contain only letters, digits, '.', '-' and '_' (at most 128)")
+    .default(DEFAULT_METRICS_SERVICE),
+  /** Prices for the estimated-cost metric, over the built-in table (lambdas/metrics/prices.ts). */
+  MODEL_PRICES: modelPricesJson,
 });
 
 export type Config = z.infer<typeof configSchema>;

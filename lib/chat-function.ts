@@ -10,6 +10,7 @@ import {
   Stack,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { DEFAULT_METRICS_NAMESPACE } from '../lambdas/metrics/names';
 import {
   oauth2CredentialProviderArn,
   oauth2CredentialProviderCollectionArn,
@@ -59,10 +60,20 @@ export interface ChatFunctionProps {
   timeoutSeconds: number;
   memoryMb: number;
   logLevel: string;
+  /** Concurrent executions reserved for (and capping) the function; undefined: none. */
+  reservedConcurrency?: number;
+  /** The `service` dimension of the function's metrics (one per stack). */
+  metricsService: string;
 }
+
+/** The alias the function URL serves; CodeDeploy moves it from version to version. */
+export const LIVE_ALIAS = 'live';
 
 export interface ChatFunction {
   fn: nodejs.NodejsFunction;
+  /** `live`: what callers reach. Each deploy publishes a version and CodeDeploy shifts this alias to it. */
+  alias: lambda.Alias;
+  /** On the alias, so it never changes across deploys. */
   url: lambda.FunctionUrl;
   /** A customer-managed policy operators attach to the people and roles allowed to chat. */
   invokePolicy: iam.ManagedPolicy;
@@ -99,8 +110,12 @@ export function addChatFunction(scope: Construct, props: ChatFunctionProps, id =
       REVIEW_PATH_PREFIXES: props.reviewPathPrefixes.join(','),
       IDENTITY_PROVIDER: 'agentcore',
       LOG_LEVEL: props.logLevel,
+      METRICS: 'emf',
+      METRICS_NAMESPACE: DEFAULT_METRICS_NAMESPACE,
+      METRICS_SERVICE: props.metricsService,
       ...SOURCE_MAP_ENV,
     },
+    reservedConcurrentExecutions: props.reservedConcurrency,
     logGroup: new logs.LogGroup(construct, 'Logs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -139,7 +154,12 @@ export function addChatFunction(scope: Construct, props: ChatFunctionProps, id =
   );
   fn.addToRolePolicy(clientSecretReadViaAgentCore(props.clientSecretArn));
 
-  const url = fn.addFunctionUrl({
+  // Versions are kept (the default), so a hand rollback can point the alias at any earlier one (docs/operations.md).
+  const alias = new lambda.Alias(construct, 'LiveAlias', {
+    aliasName: LIVE_ALIAS,
+    version: fn.currentVersion,
+  });
+  const url = alias.addFunctionUrl({
     authType: lambda.FunctionUrlAuthType.AWS_IAM,
     invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
     cors:
@@ -162,10 +182,11 @@ export function addChatFunction(scope: Construct, props: ChatFunctionProps, id =
 
   const invokePolicy = new iam.ManagedPolicy(construct, 'InvokePolicy', {
     description: 'Attach to the IAM users or roles allowed to use the GitHub coding agent chat URL',
-    statements: chatUrlInvokeStatements(fn.functionArn),
+    // The URL belongs to the alias: IAM authorizes its calls against the alias ARN (`function:<name>:live`).
+    statements: chatUrlInvokeStatements(alias.functionArn),
   });
 
-  return { fn, url, invokePolicy };
+  return { fn, alias, url, invokePolicy };
 }
 
 /**
@@ -173,19 +194,21 @@ export function addChatFunction(scope: Construct, props: ChatFunctionProps, id =
  * new function URL needs both actions, but `lambda:InvokeFunction` is only valid through the URL
  * (`lambda:InvokedViaFunctionUrl`). Without that condition a holder could call Invoke directly with a hand-written
  * event naming another user in `requestContext.authorizer.iam` and act with that user's GitHub token.
+ * @param aliasArn the qualified ARN of the alias the URL is on (`...:function:<name>:live`): IAM authorizes a function
+ *   URL's calls against the ARN of what it serves, and an unqualified function ARN does not match an alias
  */
-export function chatUrlInvokeStatements(functionArn: string): iam.PolicyStatement[] {
+export function chatUrlInvokeStatements(aliasArn: string): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({
       sid: 'InvokeChatFunctionUrl',
       actions: ['lambda:InvokeFunctionUrl'],
-      resources: [functionArn],
+      resources: [aliasArn],
       conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': lambda.FunctionUrlAuthType.AWS_IAM } },
     }),
     new iam.PolicyStatement({
       sid: 'InvokeChatFunctionOnlyThroughUrl',
       actions: ['lambda:InvokeFunction'],
-      resources: [functionArn],
+      resources: [aliasArn],
       conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': true } },
     }),
   ];

@@ -7,9 +7,13 @@ import {
   type StackProps,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { addAlarms, type ChatAlarms } from './alarms';
 import { hasPrompts } from './bundling';
+import { addCanaryDeployment } from './canary-deployment';
 import { addChatFunction, type ChatFunction } from './chat-function';
+import { chatMetrics } from './chat-metrics';
 import type { StackContext } from './context';
+import { addDashboard } from './dashboard';
 import {
   addGitHubOAuthProvider,
   anyCredentialProviderArn,
@@ -33,6 +37,7 @@ export class CodingAgentStack extends Stack {
   readonly oauthProvider: GitHubOAuthProvider;
   readonly chat: ChatFunction;
   readonly workloadIdentity: agentcore.CfnWorkloadIdentity;
+  readonly alarms: ChatAlarms;
 
   constructor(scope: Construct, id: string, props: CodingAgentStackProps) {
     super(scope, id, props);
@@ -88,6 +93,8 @@ export class CodingAgentStack extends Stack {
       timeoutSeconds: settings.chatTimeoutSeconds,
       memoryMb: settings.chatMemoryMb,
       logLevel: settings.logLevel,
+      reservedConcurrency: settings.chatReservedConcurrency,
+      metricsService: this.stackName,
     });
 
     if (!hasPrompts()) {
@@ -96,6 +103,31 @@ export class CodingAgentStack extends Stack {
         'prompts/ does not exist: the chat function will be deployed without its prompt files',
       );
     }
+
+    // Operations (docs/operations.md): alarms on the targets, the canary deploy they roll back, and a dashboard.
+    const metrics = chatMetrics(this.stackName);
+    const tables = [this.tables.sessions, this.tables.plans];
+    this.alarms = addAlarms(this, settings, { metrics, fn: this.chat.fn, alias: this.chat.alias, tables });
+    const deployment = addCanaryDeployment(this, {
+      alias: this.chat.alias,
+      strategy: settings.deploymentStrategy,
+      rollbackAlarms: this.alarms.rollback,
+    });
+    const dashboardName = `${this.stackName}-${this.region}`;
+    addDashboard(this, {
+      name: dashboardName,
+      metrics,
+      fn: this.chat.fn,
+      tables,
+      alarms: this.alarms.all,
+      thresholds: {
+        firstTokenMs: settings.firstTokenAlarmMs,
+        errorRatePercent: settings.errorRateAlarmPercent,
+        oauthSuccessPercent: settings.oauthSuccessAlarmPercent,
+        dailyCostUsd: settings.dailyCostBudgetUsd,
+      },
+      reservedConcurrency: settings.chatReservedConcurrency,
+    });
 
     new CfnOutput(this, 'ChatUrl', {
       value: this.chat.url.url,
@@ -128,11 +160,19 @@ export class CodingAgentStack extends Stack {
       description: 'Attach this managed policy to the IAM users or roles allowed to chat',
     });
 
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${dashboardName}`,
+      description:
+        'The operations dashboard: first token, error rate, OAuth success, reviews, tokens, cost, throttles',
+    });
+
     acknowledgeNagFindings({
       functions: [this.chat.fn, this.oauthProvider.handler],
       providerFramework: this.oauthProvider.frameworkFunction,
       customResourceHandler: this.oauthProvider.handler,
       anyCredentialProviderArn: anyCredentialProviderArn(this),
+      deploymentRole: deployment.role,
+      ...(this.alarms.topic ? { alarmTopic: this.alarms.topic } : {}),
     });
   }
 }

@@ -36,6 +36,14 @@ export const CONTEXT_KEYS = [
   'adoptExistingProvider',
   'deleteAdoptedProvider',
   'skipRegionChecks',
+  'deploymentStrategy',
+  'chatReservedConcurrency',
+  'alarmEmail',
+  'errorRateAlarmPercent',
+  'firstTokenAlarmMs',
+  'oauthSuccessAlarmPercent',
+  'throttleAlarms',
+  'dailyCostBudgetUsd',
 ] as const;
 
 /**
@@ -89,10 +97,23 @@ const intInRange = (fallback: number, min: number, max: number, unit: string) =>
     .max(max, `must be at most ${max} ${unit}`)
     .default(fallback);
 
-const flag = z
-  .union([z.boolean(), z.enum(['true', 'false'])])
-  .default(false)
-  .transform((value) => value === true || value === 'true');
+const flagDefaulting = (fallback: boolean) =>
+  z
+    .union([z.boolean(), z.enum(['true', 'false'])])
+    .default(fallback)
+    .transform((value) => value === true || value === 'true');
+const flag = flagDefaulting(false);
+
+/** An alarm threshold; 0 turns the alarm off. */
+const threshold = (fallback: number, max: number, unit: string) =>
+  z.coerce
+    .number(`must be a number of ${unit} (0 turns the alarm off)`)
+    .min(0, `must be 0 (off) or more ${unit}`)
+    .max(max, `must be at most ${max} ${unit}`)
+    .default(fallback);
+
+/** How CodeDeploy shifts traffic to a new version (lib/canary-deployment.ts). */
+export const DEPLOYMENT_STRATEGIES = ['canary', 'linear', 'all-at-once'] as const;
 
 /** Credential provider names: letters, digits, '-' and '_' (the control-plane API's own pattern). */
 const agentCoreName = (fallback: string) =>
@@ -160,6 +181,29 @@ export const contextSchema = z.object({
   deleteAdoptedProvider: flag,
   /** Skip the Region checks (AgentCore Identity's Regions, the model profile's geography) for a newer Region. */
   skipRegionChecks: flag,
+  /** `canary`: 10 % for 5 minutes, then all; `linear`: 10 % more every minute; `all-at-once` (dev stacks). */
+  deploymentStrategy: z
+    .enum(DEPLOYMENT_STRATEGIES, { error: `must be one of ${DEPLOYMENT_STRATEGIES.join(', ')}` })
+    .default('canary'),
+  /** Concurrent executions kept for (and limiting) the chat function; unset: the account's unreserved pool. */
+  chatReservedConcurrency: z.coerce
+    .number()
+    .int('must be a whole number of concurrent executions')
+    .min(1, 'must be at least 1 (leave it unset for no reservation)')
+    .max(10_000, 'must be at most 10000')
+    .optional(),
+  /** Alarm notifications go to this address through an SNS topic (the recipient confirms the subscription). */
+  alarmEmail: z.email('must be an e-mail address').optional(),
+  /** Turns ending in a server-side error, over 5 minutes (with at least 10 turns); also rolls a deployment back. */
+  errorRateAlarmPercent: threshold(1, 100, 'percent'),
+  /** p95 time to first token over 5 minutes; also rolls a deployment back. */
+  firstTokenAlarmMs: threshold(2000, 60_000, 'milliseconds'),
+  /** Consents completed out of those finished (completed, failed, expired) over an hour, with at least 10. */
+  oauthSuccessAlarmPercent: threshold(90, 100, 'percent'),
+  /** Alarm on any Lambda throttle of the chat function and any DynamoDB throttle of its tables. */
+  throttleAlarms: flagDefaulting(true),
+  /** Estimated model cost per day (EstimatedCostUsd) above this many US dollars. */
+  dailyCostBudgetUsd: threshold(50, 1_000_000, 'US dollars'),
 });
 
 export type StackContext = z.infer<typeof contextSchema>;

@@ -1,4 +1,11 @@
-import { type CfnElement, type aws_lambda as lambda, Stack, Validations } from 'aws-cdk-lib';
+import {
+  type CfnElement,
+  type aws_iam as iam,
+  type aws_lambda as lambda,
+  Stack,
+  type aws_sns as sns,
+  Validations,
+} from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** The managed policy every Lambda role gets for its logs; granular cdk-nag finding id. */
@@ -20,6 +27,10 @@ export interface NagTargets {
   customResourceHandler: lambda.IFunction;
   /** `token-vault/default/oauth2credentialprovider/*`: what the handler may read and delete. */
   anyCredentialProviderArn: string;
+  /** The CodeDeploy deployment group's service role. */
+  deploymentRole: iam.IRole;
+  /** The alarm topic, when alarm e-mails are on. */
+  alarmTopic?: sns.ITopic;
 }
 
 /**
@@ -56,6 +67,24 @@ export function acknowledgeNagFindings(targets: NagTargets): void {
       'tokens. Create and Update stay scoped to the configured name; the handler deletes only physical ids ' +
       'CloudFormation sends it (adopted providers only on request) and only the Provider framework invokes it.',
   );
+
+  acknowledge(
+    targets.deploymentRole,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+    "CodeDeploy's own policy for Lambda deployments, which aws-cdk-lib's LambdaDeploymentGroup attaches: it may " +
+      'read the rollback alarms, update aliases and invoke hook functions whose names start with CodeDeployHook_ ' +
+      '(this stack has none). A hand-written copy would need the same account-wide alias and alarm scope.',
+  );
+
+  if (targets.alarmTopic) {
+    acknowledge(
+      targets.alarmTopic,
+      'AwsSolutions-SNS2',
+      'The topic carries alarm notifications only (alarm names, thresholds and metric values: no user data). ' +
+        'CloudWatch cannot publish to a topic encrypted with the AWS-managed aws/sns key, and a customer-managed key ' +
+        'would add a monthly charge to protect nothing confidential; the topic refuses non-TLS publishing (SNS3).',
+    );
+  }
 }
 
 function acknowledge(scope: IConstruct | undefined, id: string, reason: string): void {

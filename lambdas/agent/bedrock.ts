@@ -16,6 +16,7 @@ import {
   type ModelRequest,
   type ModelStreamEvent,
   type StopReason,
+  type TokenUsage,
 } from './model';
 
 /** How the adapter retries throttling and transient unavailability before any output was streamed. */
@@ -169,7 +170,7 @@ async function* streamEvents(
   // Tool input arrives as partial JSON strings per content block; assemble until the block stops.
   const toolBlocks = new Map<number, { toolUseId: string; name: string; json: string }>();
   let stopReason: StopReason | undefined;
-  let usage: { inputTokens: number; outputTokens: number } | undefined;
+  let usage: TokenUsage | undefined;
   for await (const event of response.stream as AsyncIterable<ConverseStreamOutput>) {
     alive();
     if (event.contentBlockStart?.start?.toolUse) {
@@ -197,9 +198,13 @@ async function* streamEvents(
     } else if (event.messageStop) {
       stopReason = toStopReason(event.messageStop.stopReason);
     } else if (event.metadata?.usage) {
+      const { inputTokens, outputTokens, cacheReadInputTokens, cacheWriteInputTokens } = event.metadata.usage;
       usage = {
-        inputTokens: event.metadata.usage.inputTokens ?? 0,
-        outputTokens: event.metadata.usage.outputTokens ?? 0,
+        inputTokens: inputTokens ?? 0,
+        outputTokens: outputTokens ?? 0,
+        // Only when the model used a prompt cache: the stop event stays as it was for everyone else.
+        ...(cacheReadInputTokens ? { cacheReadInputTokens } : {}),
+        ...(cacheWriteInputTokens ? { cacheWriteInputTokens } : {}),
       };
     } else {
       const exception =

@@ -46,12 +46,23 @@ export type StopReason =
   | 'content_filtered'
   | 'other';
 
+/**
+ * Tokens one model call was billed for (Bedrock's `metadata.usage`). The cache counts are present when the model read
+ * from or wrote to a prompt cache; `inputTokens` excludes them.
+ */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
+}
+
 /** What a streaming model call yields, in order: text deltas and whole tool uses, then exactly one `stop`. */
 export type ModelStreamEvent =
   | { type: 'text'; delta: string }
   /** `inputError`: the streamed input was not valid JSON (`input` is then `{}`); the tool must not run. */
   | { type: 'tool_use'; toolUseId: string; name: string; input: unknown; inputError?: string }
-  | { type: 'stop'; reason: StopReason; usage?: { inputTokens: number; outputTokens: number } };
+  | { type: 'stop'; reason: StopReason; usage?: TokenUsage };
 
 /** A chat model that streams. The Bedrock adapter implements it; so could any other provider. */
 export interface ModelPort {

@@ -1,5 +1,7 @@
 import { consentStateHash } from '../identity/consent-state';
 import type { Logger } from '../log';
+import type { MetricsPort } from '../metrics/port';
+import { meterTurn } from '../metrics/turn-meter';
 import { loadPrompt } from '../prompts';
 import type { ConsentBindings } from '../sessions/consents';
 import type { SessionStore } from '../sessions/messages';
@@ -71,6 +73,8 @@ export interface ChatTurnDeps {
   pendingWrites?: PendingWritesDeps;
   newSessionId(): string;
   logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+  /** Absent: nothing is measured. */
+  metrics?: MetricsPort;
 }
 
 export interface ChatTurnInput {
@@ -92,6 +96,8 @@ export interface ChatTurnInput {
  * an `error` event. The caller emits `done`.
  */
 export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Promise<void> {
+  // Measured from outside (its events and model calls), so the turn's own code never mentions metrics.
+  if (deps.metrics) return meterTurn(deps.metrics, runChatTurn, { ...deps, metrics: undefined }, input);
   const { logger } = deps;
   const { emit } = input;
   const isNew = input.sessionId === undefined;

@@ -22,6 +22,11 @@ import {
 } from '../github';
 import { createTokenPortFromConfig, type GitHubTokenPort, type IdentityDeps } from '../identity';
 import { createLogger, type Logger } from '../log';
+import { createEmfMetrics } from '../metrics/emf';
+import { meterModel } from '../metrics/model-meter';
+import type { MetricsPort } from '../metrics/port';
+import { priceFor } from '../metrics/prices';
+import { meterTokenPort } from '../metrics/token-port-meter';
 import { loadPrompt } from '../prompts';
 import { parsePlanCommand, runPlanCommand } from '../review/commands';
 import { createReviewGitHub, describeReviewGitHubError } from '../review/github-adapter';
@@ -50,6 +55,8 @@ export interface AppOverrides {
   octokit?: Partial<Omit<CreateOctokitOptions, 'token'>>;
   heartbeatMs?: number;
   now?: () => Date;
+  /** Where metrics go instead of the one METRICS selects (tests read them). */
+  metrics?: MetricsPort;
 }
 
 /** Time kept back from the invocation for saving the turn and ending the stream. */
@@ -65,7 +72,8 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
   // Every client has connection and request timeouts: a hung dependency ends the turn with an error, not silence.
   const aws = { region: config.AWS_REGION, timeouts: awsTimeouts(config) };
   const dynamo = overrides.dynamo ?? createDynamoDbClient(aws);
-  const model =
+  const metrics = overrides.metrics ?? createMetrics(config, logger);
+  const bareModel =
     overrides.model ??
     createBedrockModel({
       // Retries are the adapter's: it only retries while nothing has been streamed yet.
@@ -75,13 +83,17 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       retry: overrides.modelRetry,
       logger,
     });
-  const tokenPort =
+  const model = metrics
+    ? meterModel(bareModel, metrics, priceFor(config.MODEL_ID, config.MODEL_PRICES))
+    : bareModel;
+  const bareTokenPort =
     overrides.tokenPort ??
     createTokenPortFromConfig(config, {
       agentCoreClient: overrides.identity?.agentCoreClient ?? createAgentCoreClient(aws),
       logger,
       ...overrides.identity,
     });
+  const tokenPort = metrics ? meterTokenPort(bareTokenPort, metrics) : bareTokenPort;
   const sessions = createSessionStore({
     client: dynamo,
     tableName: config.SESSIONS_TABLE,
@@ -109,6 +121,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
           baseUrl: config.GITHUB_API_URL,
           logger,
           requestTimeoutMs: config.GITHUB_REQUEST_TIMEOUT_MS,
+          onRateLimit: metrics && ((hit) => metrics.gitHubRateLimit(hit)),
           ...overrides.octokit,
           token,
         }),
@@ -186,6 +199,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     pendingWrites,
     newSessionId: () => randomBytes(16).toString('base64url'),
     logger,
+    metrics,
   };
 
   return {
@@ -195,4 +209,15 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     logger,
     heartbeatMs: overrides.heartbeatMs,
   };
+}
+
+/** The metrics METRICS selects: EMF lines in Lambda, none locally (a priceless model is said once, at cold start). */
+function createMetrics(config: Config, logger: Logger): MetricsPort | undefined {
+  if (config.METRICS === 'off') return undefined;
+  if (!priceFor(config.MODEL_ID, config.MODEL_PRICES)) {
+    logger.warn('No price for the model: EstimatedCostUsd is not reported; set MODEL_PRICES', {
+      modelId: config.MODEL_ID,
+    });
+  }
+  return createEmfMetrics({ namespace: config.METRICS_NAMESPACE, service: config.METRICS_SERVICE, logger });
 }

@@ -40,6 +40,8 @@ export interface CreateOctokitOptions {
   signal?: AbortSignal;
   /** The fetch implementation (defaults to the global one). */
   fetch?: typeof fetch;
+  /** Told of every rate limit GitHub answers with, and whether the request is retried after the wait (metrics). */
+  onRateLimit?: (hit: { kind: 'primary' | 'secondary'; retrying: boolean }) => void;
 }
 
 /**
@@ -69,6 +71,7 @@ export function createOctokit(options: CreateOctokitOptions): GitHubClient {
         retryCount,
         retrying,
       });
+      options.onRateLimit?.({ kind, retrying });
       return retrying;
     };
 

@@ -37,6 +37,14 @@ describe('parseContext', () => {
       adoptExistingProvider: false,
       deleteAdoptedProvider: false,
       skipRegionChecks: false,
+      deploymentStrategy: 'canary',
+      chatReservedConcurrency: undefined,
+      alarmEmail: undefined,
+      errorRateAlarmPercent: 1,
+      firstTokenAlarmMs: 2000,
+      oauthSuccessAlarmPercent: 90,
+      throttleAlarms: true,
+      dailyCostBudgetUsd: 50,
     });
   });
 
@@ -82,6 +90,34 @@ describe('parseContext', () => {
     expect(problemsOf({ corsOrigins: 'example.com' })[0]).toMatch(
       /^corsOrigins\.0: must be an origin URL or \*/,
     );
+  });
+
+  it('names a bad deployment strategy, concurrency, e-mail or alarm threshold', () => {
+    const problems = problemsOf({
+      deploymentStrategy: 'blue-green',
+      chatReservedConcurrency: '0',
+      alarmEmail: 'ops',
+      errorRateAlarmPercent: '-1',
+      firstTokenAlarmMs: 'fast',
+    });
+
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'alarmEmail',
+      'chatReservedConcurrency',
+      'deploymentStrategy',
+      'errorRateAlarmPercent',
+      'firstTokenAlarmMs',
+    ]);
+    expect(problems.find((problem) => problem.startsWith('deploymentStrategy'))).toBe(
+      'deploymentStrategy: must be one of canary, linear, all-at-once (got "blue-green")',
+    );
+  });
+
+  it('turns an alarm off with 0 and throttle alarms off with false', () => {
+    expect(parseContext({ firstTokenAlarmMs: '0', throttleAlarms: 'false' })).toMatchObject({
+      firstTokenAlarmMs: 0,
+      throttleAlarms: false,
+    });
   });
 
   it('takes retainProviderOnDelete as a boolean or its text', () => {
@@ -267,6 +303,12 @@ describe('the stack under non-default context', () => {
       deleteAdoptedProvider: 'true',
       githubSecretName: 'staging/github',
       githubSecretJsonKey: 'secret',
+      deploymentStrategy: 'all-at-once',
+      chatReservedConcurrency: '20',
+      alarmEmail: 'ops@example.com',
+      firstTokenAlarmMs: '0',
+      throttleAlarms: 'false',
+      dailyCostBudgetUsd: '5',
     });
   });
 
@@ -332,5 +374,66 @@ describe('the stack under non-default context', () => {
       ]),
     );
     expect(resources.join('\n')).not.toMatch(/github-provider|inference-profile/);
+  });
+
+  it('shifts traffic all at once, rolling back on the error alarms only (the latency alarm is off)', () => {
+    const alarms = built.template.findResources('AWS::CloudWatch::Alarm');
+    const [group] = Object.values(built.template.findResources('AWS::CodeDeploy::DeploymentGroup'));
+    const rollback = (
+      (group?.Properties.AlarmConfiguration.Alarms ?? []) as Array<{ Name: { Ref: string } }>
+    ).map((alarm) => alarm.Name.Ref);
+
+    built.template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce',
+    });
+    expect(rollback.map((id) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual([
+      'AlarmsErrorRate',
+      'AlarmsFunctionErrorRate',
+    ]);
+    expect(
+      Object.keys(alarms)
+        .map((id) => id.replace(/[0-9A-F]{8}$/, ''))
+        .sort(),
+    ).toEqual(['AlarmsDailyCost', 'AlarmsErrorRate', 'AlarmsFunctionErrorRate', 'AlarmsOAuthSuccess']);
+  });
+
+  it('reserves the configured concurrency for the chat function', () => {
+    built.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('streaming chat'),
+      ReservedConcurrentExecutions: 20,
+    });
+  });
+
+  it('sends every alarm to an SSL-only SNS topic with the e-mail subscribed', () => {
+    const topic = Object.keys(built.template.findResources('AWS::SNS::Topic'));
+
+    expect(topic).toHaveLength(1);
+    built.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: topic[0] },
+    });
+    built.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    for (const alarm of Object.values(built.template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic[0] }]);
+    }
+  });
+
+  it('alarms on the configured daily cost budget', () => {
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'EstimatedCostUsd',
+      Threshold: 5,
+      Period: 86_400,
+    });
+  });
+
+  it('passes cdk-nag with the topic acknowledged for what it carries', () => {
+    expect(built.nagSummaries.map((summary) => [summary.failed, summary.acknowledged])).toEqual([[0, 7]]);
   });
 });

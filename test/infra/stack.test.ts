@@ -47,11 +47,17 @@ describe('CodingAgentStack resources', () => {
       'AWS::BedrockAgentCore::WorkloadIdentity': 1,
       [OAUTH_PROVIDER_RESOURCE_TYPE]: 1,
       'AWS::Lambda::Function': 3, // chat, provider handler, Provider framework
+      'AWS::Lambda::Version': 1,
+      'AWS::Lambda::Alias': 1,
       'AWS::Lambda::Url': 1,
       'AWS::Logs::LogGroup': 3,
-      'AWS::IAM::Role': 3,
+      'AWS::IAM::Role': 4, // the three functions, CodeDeploy
       'AWS::IAM::Policy': 3,
       'AWS::IAM::ManagedPolicy': 1,
+      'AWS::CodeDeploy::Application': 1,
+      'AWS::CodeDeploy::DeploymentGroup': 1,
+      'AWS::CloudWatch::Alarm': 7,
+      'AWS::CloudWatch::Dashboard': 1,
     });
   });
 
@@ -78,11 +84,12 @@ describe('CodingAgentStack resources', () => {
     }
   });
 
-  it('serves the chat function through an AWS_IAM function URL in RESPONSE_STREAM mode without CORS', () => {
+  it('serves the live alias through an AWS_IAM function URL in RESPONSE_STREAM mode without CORS', () => {
     built.template.hasResourceProperties('AWS::Lambda::Url', {
       AuthType: 'AWS_IAM',
       InvokeMode: 'RESPONSE_STREAM',
       TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ChatFunction'), 'Arn'] },
+      Qualifier: 'live',
       Cors: Match.absent(),
     });
   });
@@ -130,6 +137,15 @@ describe('CodingAgentStack resources', () => {
       OAUTH_PROVIDER_NAME: { 'Fn::GetAtt': [logicalIdOf(OAUTH_PROVIDER_RESOURCE_TYPE), 'ProviderName'] },
       NODE_OPTIONS: '--enable-source-maps',
     });
+    expect(config).toMatchObject({
+      METRICS: 'emf',
+      METRICS_NAMESPACE: 'GitHubCodingAgent',
+      METRICS_SERVICE: 'GitHubCodingAgent',
+    });
+  });
+
+  it('leaves the chat function without reserved concurrency unless asked', () => {
+    expect(chatFunction().Properties).not.toHaveProperty('ReservedConcurrentExecutions');
   });
 
   it("creates the workload identity with the terminal client's loopback return URL", () => {
@@ -200,6 +216,7 @@ describe('outputs', () => {
       [
         'ChatInvokePolicyArn',
         'ChatUrl',
+        'DashboardUrl',
         'GitHubCallbackUrl',
         'OAuthProviderArn',
         'PlansTableName',
@@ -384,7 +401,8 @@ describe('least privilege', () => {
 
   it('offers a managed policy that lets a caller invoke the chat URL and nothing else', () => {
     const statements = policyStatements(built.template, 'ChatInvokePolicy');
-    const chatFunctionArn = { 'Fn::GetAtt': [expect.stringMatching(/^ChatFunction/), 'Arn'] };
+    // The URL is on the alias: IAM checks the alias ARN (`function:<name>:live`), which is what Ref gives.
+    const chatFunctionArn = { Ref: logicalIdOf('AWS::Lambda::Alias') };
 
     expect(statements).toEqual([
       expect.objectContaining({
@@ -414,6 +432,180 @@ describe('least privilege', () => {
   });
 });
 
+describe('operations: canary deploys, alarms, dashboard', () => {
+  const alarmNamed = (name: string) => {
+    const found = Object.entries(built.template.findResources('AWS::CloudWatch::Alarm')).filter(([id]) =>
+      id.startsWith(`Alarms${name}`),
+    );
+    expect(found, name).toHaveLength(1);
+    return (found[0] as [string, { Properties: Record<string, unknown> }])[1].Properties;
+  };
+  /** The metric-math expression of an alarm, and the metric names it reads. */
+  const mathOf = (properties: Record<string, unknown>) => {
+    const queries = properties.Metrics as Array<{
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions: unknown[] }; Stat: string };
+    }>;
+    return {
+      expression: queries.find((query) => query.Expression)?.Expression,
+      metrics: queries
+        .flatMap((query) => (query.MetricStat ? [query.MetricStat.Metric.MetricName] : []))
+        .sort(),
+      namespaces: [...new Set(queries.flatMap((query) => query.MetricStat?.Metric.Namespace ?? []))],
+    };
+  };
+
+  it('points the live alias at the published version, updated through CodeDeploy', () => {
+    const [alias] = Object.values(built.template.findResources('AWS::Lambda::Alias'));
+
+    expect(alias?.Properties).toEqual({
+      Name: 'live',
+      FunctionName: { Ref: expect.stringMatching(/^ChatFunction/) },
+      FunctionVersion: { 'Fn::GetAtt': [logicalIdOf('AWS::Lambda::Version'), 'Version'] },
+    });
+    expect(alias?.UpdatePolicy).toEqual({
+      CodeDeployLambdaAliasUpdate: {
+        ApplicationName: { Ref: logicalIdOf('AWS::CodeDeploy::Application') },
+        DeploymentGroupName: { Ref: logicalIdOf('AWS::CodeDeploy::DeploymentGroup') },
+      },
+    });
+  });
+
+  it('shifts 10 % for 5 minutes and rolls back on the error and first-token alarms', () => {
+    built.template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+      AlarmConfiguration: {
+        Enabled: true,
+        Alarms: [
+          { Name: { Ref: Match.stringLikeRegexp('^AlarmsErrorRate') } },
+          { Name: { Ref: Match.stringLikeRegexp('^AlarmsFunctionErrorRate') } },
+          { Name: { Ref: Match.stringLikeRegexp('^AlarmsFirstTokenLatency') } },
+        ],
+      },
+      AutoRollbackConfiguration: {
+        Enabled: true,
+        Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'],
+      },
+    });
+  });
+
+  it('keeps the ChatUrl output on the alias URL (it does not change when a version is published)', () => {
+    const url = Object.values(built.template.findResources('AWS::Lambda::Url'))[0]?.Properties;
+
+    expect(url?.Qualifier).toBe('live');
+    expect(JSON.stringify(url)).not.toMatch(/CurrentVersion/);
+  });
+
+  it('alarms when more than 1 % of at least 10 turns in 5 minutes end in a server-side error', () => {
+    const alarm = alarmNamed('ErrorRate');
+
+    expect(alarm).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+    });
+    expect(alarm.TreatMissingData).toBe('notBreaching');
+    expect(mathOf(alarm)).toEqual({
+      expression: 'IF(turns >= 10, 100 * errors / turns, 0)',
+      metrics: ['TurnErrors', 'Turns'],
+      namespaces: ['GitHubCodingAgent'],
+    });
+  });
+
+  it("alarms on the live alias's own error rate too (a broken cold start writes no turn metric)", () => {
+    const { metrics, expression } = mathOf(alarmNamed('FunctionErrorRate'));
+
+    expect(expression).toBe('IF(invocations >= 10, 100 * errors / invocations, 0)');
+    expect(metrics).toEqual(['Errors', 'Invocations']);
+  });
+
+  it('alarms when p95 time to first token exceeds 2 s over 5 minutes', () => {
+    expect(alarmNamed('FirstTokenLatency')).toMatchObject({
+      Namespace: 'GitHubCodingAgent',
+      MetricName: 'TimeToFirstToken',
+      Dimensions: [{ Name: 'service', Value: 'GitHubCodingAgent' }],
+      ExtendedStatistic: 'p95',
+      Period: 300,
+      Threshold: 2000,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('alarms when fewer than 90 % of at least 10 consents in an hour complete', () => {
+    const alarm = alarmNamed('OAuthSuccess');
+
+    expect(alarm).toMatchObject({ Threshold: 90, ComparisonOperator: 'LessThanThreshold' });
+    expect(mathOf(alarm).metrics).toEqual(['ConsentsCompleted', 'ConsentsExpired', 'ConsentsFailed']);
+    expect(mathOf(alarm).expression).toMatch(/^IF\(\(FILL\(completed, 0\) \+ .* >= 10, 100 \* FILL/);
+    expect((alarm.Metrics as Array<{ MetricStat?: { Period: number } }>)[1]?.MetricStat?.Period).toBe(3600);
+  });
+
+  it('alarms on any Lambda throttle and any DynamoDB throttle of either table', () => {
+    expect(alarmNamed('FunctionThrottles')).toMatchObject({
+      MetricName: 'Throttles',
+      Namespace: 'AWS/Lambda',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(mathOf(alarmNamed('DynamoDbThrottles')).metrics).toEqual([
+      'ReadThrottleEvents',
+      'ReadThrottleEvents',
+      'WriteThrottleEvents',
+      'WriteThrottleEvents',
+    ]);
+  });
+
+  it('alarms when the estimated model cost of a day exceeds 50 USD', () => {
+    expect(alarmNamed('DailyCost')).toMatchObject({
+      MetricName: 'EstimatedCostUsd',
+      Statistic: 'Sum',
+      Period: 86_400,
+      Threshold: 50,
+    });
+  });
+
+  it('creates no SNS topic unless an alarm e-mail is given', () => {
+    expect(built.template.findResources('AWS::SNS::Topic')).toEqual({});
+  });
+
+  it('draws each target on the dashboard as a horizontal line', () => {
+    const dashboard = built.template.findResources('AWS::CloudWatch::Dashboard')[
+      logicalIdOf('AWS::CloudWatch::Dashboard')
+    ];
+    const body = JSON.parse(
+      (dashboard.Properties.DashboardBody['Fn::Join'] as [string, unknown[]])[1]
+        .map((part) => (typeof part === 'string' ? part : 'TOKEN'))
+        .join(''),
+    ) as {
+      widgets: Array<{
+        properties: { title: string; annotations?: { horizontal: { label: string; value: number }[] } };
+      }>;
+    };
+    const lines = Object.fromEntries(
+      body.widgets.map((widget) => [
+        widget.properties.title,
+        (widget.properties.annotations?.horizontal ?? []).map((line) => line.value),
+      ]),
+    );
+
+    expect(lines).toMatchObject({
+      'Time to first token (ms)': [500, 2000],
+      'Error rate (% of turns)': [1, 1],
+      'OAuth success (% of finished consents, hourly)': [95, 90],
+      'Estimated model cost per day (USD)': [50],
+    });
+    expect(Object.keys(lines)).toEqual(
+      expect.arrayContaining([
+        'Reviews (hourly)',
+        'Tokens per day',
+        'Throttles',
+        'Concurrent executions',
+        'Alarms',
+      ]),
+    );
+  });
+});
+
 describe('synth validation', () => {
   it("passes aws-cdk-lib's CloudFormation schema validation without a finding", () => {
     const report = JSON.parse(readFileSync(join(built.app.outdir, 'validation-report.json'), 'utf8')) as {
@@ -431,7 +623,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(summary?.failed).toBe(0);
     expect(summary?.rules).toBeGreaterThan(50);
     expect(summary?.resources).toBe(Object.keys(built.template.toJSON().Resources).length);
-    expect(summary?.acknowledged).toBe(5);
+    expect(summary?.acknowledged).toBe(6);
   });
 
   it('reports no unacknowledged error or warning', () => {
@@ -451,6 +643,7 @@ describe('cdk-nag AwsSolutions', () => {
       .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
 
     expect(acknowledged.map(([id]) => id.replace(/^Annotation::/i, '').replace(/\[.*$/, '')).sort()).toEqual([
+      'AwsSolutions-IAM4',
       'AwsSolutions-IAM4',
       'AwsSolutions-IAM4',
       'AwsSolutions-IAM4',

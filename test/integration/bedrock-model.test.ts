@@ -62,6 +62,20 @@ describe('Bedrock model adapter against the event-stream stand-in', () => {
     ]);
   });
 
+  it('reports the prompt-cache token counts of the metadata event with the stop', async () => {
+    const usage = {
+      inputTokens: 40,
+      outputTokens: 7,
+      cacheReadInputTokens: 1200,
+      cacheWriteInputTokens: 300,
+    };
+    const { model } = await modelWith([{ kind: 'reply', text: 'ok', usage }]);
+
+    const events = await collect(model);
+
+    expect(events.at(-1)).toEqual({ type: 'stop', reason: 'end_turn', usage });
+  });
+
   it('assembles a tool input streamed across several deltas', async () => {
     const { model } = await modelWith([
       callTool('list_github_repos', { limit: 5, sort: 'updated' }, 'Looking.'),

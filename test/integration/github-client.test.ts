@@ -74,6 +74,31 @@ describe('createOctokit', () => {
     expect(callsTo('issues/create')).toBe(3);
   });
 
+  it('tells onRateLimit of each rate limit and whether it is waited out (for the metrics)', async () => {
+    github.inject(
+      'issues/create',
+      { type: 'secondary_rate_limit', status: 429 },
+      { times: Number.POSITIVE_INFINITY },
+    );
+    const hits: unknown[] = [];
+    const octokit = createOctokit({
+      token: SAMPLE_TOKEN,
+      baseUrl: github.url,
+      onRateLimit: (hit) => hits.push(hit),
+      ...fastOctokitOptions(),
+    });
+
+    await expect(octokit.rest.issues.create({ ...widgets, title: 'x' })).rejects.toMatchObject({
+      status: 429,
+    });
+
+    expect(hits).toEqual([
+      { kind: 'secondary', retrying: true },
+      { kind: 'secondary', retrying: true },
+      { kind: 'secondary', retrying: false },
+    ]);
+  });
+
   it('does not retry when maxRetries is 0', async () => {
     github.inject('repos/get', { type: 'rate_limit' });
     const octokit = createOctokit({

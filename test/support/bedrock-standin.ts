@@ -63,7 +63,12 @@ export type ScriptedTurn =
       delayMs?: number;
       /** Append `@<epoch ms with µs>` to each text delta as it is sent (the benchmark measures relay latency with it). */
       stampDeltas?: boolean;
-      usage?: { inputTokens: number; outputTokens: number };
+      usage?: {
+        inputTokens: number;
+        outputTokens: number;
+        cacheReadInputTokens?: number;
+        cacheWriteInputTokens?: number;
+      };
     }
   /** An HTTP error before any frame (what the SDK sees for throttling, access denied, validation...). */
   | { kind: 'http_error'; status: number; type: string; message: string }

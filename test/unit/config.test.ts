@@ -87,3 +87,37 @@ describe('redactConfig', () => {
     expect(problems[0]).toMatch(/^GITHUB_TOKEN/);
   });
 });
+
+describe('metrics settings', () => {
+  it('writes no metrics unless METRICS=emf, in the GitHubCodingAgent namespace by default', () => {
+    expect(loadConfig(validEnv)).toMatchObject({
+      METRICS: 'off',
+      METRICS_NAMESPACE: 'GitHubCodingAgent',
+      METRICS_SERVICE: 'github-coding-agent',
+      MODEL_PRICES: {},
+    });
+  });
+
+  it('reads MODEL_PRICES as JSON prices per model id', () => {
+    const prices = '{"au.anthropic.claude-sonnet-4-6":{"input":3.3,"output":16.5,"cacheRead":0.33}}';
+
+    expect(loadConfig({ ...validEnv, MODEL_PRICES: prices }).MODEL_PRICES).toEqual({
+      'au.anthropic.claude-sonnet-4-6': { input: 3.3, output: 16.5, cacheRead: 0.33 },
+    });
+  });
+
+  it('names MODEL_PRICES when it is not JSON or a price is wrong', () => {
+    expect(problemsOf({ ...validEnv, MODEL_PRICES: '{not json' })).toEqual([
+      expect.stringMatching(/^MODEL_PRICES: must be a JSON object/),
+    ]);
+    expect(problemsOf({ ...validEnv, MODEL_PRICES: '{"m":{"input":-1,"output":2}}' })).toEqual([
+      expect.stringMatching(/^MODEL_PRICES\.m\.input: must be a price/),
+    ]);
+  });
+
+  it('refuses an AWS/ namespace', () => {
+    expect(problemsOf({ ...validEnv, METRICS_NAMESPACE: 'AWS/Lambda' })).toEqual([
+      expect.stringMatching(/^METRICS_NAMESPACE: must be a CloudWatch namespace/),
+    ]);
+  });
+});

@@ -1,0 +1,117 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '../log';
+import { DIMENSION, ERROR_OUTCOMES, METRIC, type MetricName } from './names';
+import type { ConsentEvent, MetricsPort, ReviewEvent } from './port';
+
+export interface EmfMetricsOptions {
+  /** CloudWatch namespace (METRICS_NAMESPACE). */
+  namespace: string;
+  /** The `service` dimension on every metric (METRICS_SERVICE): one value per deployment. */
+  service: string;
+  /** Where a metric that could not be written is reported (it never fails the turn). */
+  logger?: Pick<Logger, 'warn'>;
+}
+
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+type Entry = readonly [name: MetricName, unit: Unit, value: number | undefined];
+
+const CONSENT_METRIC: Record<ConsentEvent, MetricName> = {
+  started: METRIC.consentsStarted,
+  completed: METRIC.consentsCompleted,
+  failed: METRIC.consentsFailed,
+  expired: METRIC.consentsExpired,
+  forced: METRIC.consentsForced,
+};
+
+const REVIEW_METRIC: Record<ReviewEvent, MetricName> = {
+  created: METRIC.reviewPlansCreated,
+  approved: METRIC.reviewsApproved,
+  cancelled: METRIC.reviewsCancelled,
+  expired: METRIC.reviewPlansExpired,
+  posted: METRIC.reviewsPosted,
+  failed: METRIC.reviewsFailed,
+  stale: METRIC.reviewsStale,
+};
+
+/** Dimension values come from our own code (outcome codes, tool names); anything else is folded into `other`. */
+const DIMENSION_VALUE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * The {@link MetricsPort} in CloudWatch embedded metric format, through Powertools Metrics: each call writes one JSON
+ * line to stdout, which CloudWatch Logs turns into metrics (no API call, nothing on the hot path but the write).
+ */
+export function createEmfMetrics(options: EmfMetricsOptions): MetricsPort {
+  const metrics = new Metrics({ namespace: options.namespace, serviceName: options.service });
+
+  /**
+   * One EMF line: the metrics that share these dimensions (`service` is always one). Adding and publishing happen in
+   * one synchronous step, so the shared instance never mixes two concurrent turns' values.
+   */
+  const line = (dimensions: Record<string, string>, entries: readonly Entry[]) => {
+    const present = entries.filter(
+      (entry): entry is readonly [MetricName, Unit, number] =>
+        entry[2] !== undefined && Number.isFinite(entry[2]),
+    );
+    if (present.length === 0) return;
+    try {
+      for (const [name, value] of Object.entries(dimensions)) {
+        metrics.addDimension(name, DIMENSION_VALUE.test(value) ? value : 'other');
+      }
+      for (const [name, unit, value] of present) metrics.addMetric(name, unit, value);
+      metrics.publishStoredMetrics();
+    } catch (error) {
+      metrics.clearMetrics();
+      metrics.clearDimensions();
+      options.logger?.warn('A metric could not be written', { error: (error as Error).message });
+    }
+  };
+
+  const { Count, Milliseconds, NoUnit } = MetricUnit;
+  return {
+    turnCompleted(summary) {
+      const failures = Object.entries(summary.toolFailuresByTool).filter(([, count]) => count > 0);
+      line({}, [
+        [METRIC.turns, Count, 1],
+        [METRIC.turnErrors, Count, isError(summary.outcome) ? 1 : 0],
+        [METRIC.timeToFirstToken, Milliseconds, summary.firstTokenMs],
+        [METRIC.turnDuration, Milliseconds, summary.durationMs],
+        [METRIC.turnModelCalls, Count, summary.modelCalls],
+        [METRIC.toolCalls, Count, summary.toolCalls],
+        [METRIC.toolFailures, Count, failures.reduce((sum, [, count]) => sum + count, 0)],
+      ]);
+      line({ [DIMENSION.outcome]: summary.outcome }, [[METRIC.turnOutcomes, Count, 1]]);
+      for (const [tool, count] of failures)
+        line({ [DIMENSION.tool]: tool }, [[METRIC.toolFailures, Count, count]]);
+    },
+    modelCall(summary) {
+      line({}, [
+        [METRIC.modelCalls, Count, 1],
+        [METRIC.inputTokens, Count, summary.inputTokens],
+        [METRIC.outputTokens, Count, summary.outputTokens],
+        [METRIC.cacheReadInputTokens, Count, summary.cacheReadInputTokens ?? 0],
+        [METRIC.cacheWriteInputTokens, Count, summary.cacheWriteInputTokens ?? 0],
+        [METRIC.estimatedCostUsd, NoUnit, summary.estimatedCostUsd],
+      ]);
+    },
+    consent(event) {
+      line({}, [[CONSENT_METRIC[event], Count, 1]]);
+    },
+    review(event, details = {}) {
+      line({}, [
+        [REVIEW_METRIC[event], Count, 1],
+        [METRIC.reviewFilesReviewed, Count, details.filesReviewed],
+        [METRIC.reviewFilesSkipped, Count, details.filesSkipped],
+        [METRIC.reviewInlineComments, Count, details.inlineAccepted],
+        [METRIC.reviewCommentsMovedToBody, Count, details.inlineMoved],
+        [METRIC.reviewDuration, Milliseconds, details.durationMs],
+      ]);
+    },
+    gitHubRateLimit(hit) {
+      line({}, [[hit.retrying ? METRIC.gitHubRateLimitWaits : METRIC.gitHubRateLimitFailures, Count, 1]]);
+    },
+  };
+}
+
+function isError(outcome: string): boolean {
+  return (ERROR_OUTCOMES as ReadonlySet<string>).has(outcome);
+}

@@ -1,0 +1,59 @@
+import type { ErrorCode } from '../agent/events';
+import type { TokenUsage } from '../agent/model';
+
+/** How a turn ended: as the client saw it (`error` code of the first error event, or a consent link, or neither). */
+export type TurnOutcomeCode = 'completed' | 'consent_required' | ErrorCode;
+
+/** One chat turn, as measured from the events it streamed. */
+export interface TurnSummary {
+  outcome: TurnOutcomeCode;
+  /** Absent when the turn streamed no text. */
+  firstTokenMs?: number;
+  durationMs: number;
+  /** Calls by the agent loop (review model calls are counted per call by {@link MetricsPort.modelCall}). */
+  modelCalls: number;
+  toolCalls: number;
+  /** Failed tool results by tool name (names outside the turn's tool list are counted as `unknown`). */
+  toolFailuresByTool: Readonly<Record<string, number>>;
+}
+
+/** One finished model call: its tokens and, when the model has a price, what they cost. */
+export interface ModelCallSummary extends TokenUsage {
+  estimatedCostUsd?: number;
+}
+
+export type ConsentEvent = 'started' | 'completed' | 'failed' | 'expired' | 'forced';
+
+export type ReviewEvent = 'created' | 'approved' | 'cancelled' | 'expired' | 'posted' | 'failed' | 'stale';
+
+/** What a posted review did; each figure is optional so a caller sends what it knows. */
+export interface ReviewDetails {
+  filesReviewed?: number;
+  filesSkipped?: number;
+  /** Findings posted as line comments. */
+  inlineAccepted?: number;
+  /** Findings that could not be anchored to the diff and went into the review body. */
+  inlineMoved?: number;
+  durationMs?: number;
+}
+
+/**
+ * Where the service's operational metrics go. Calls never throw and never block: the EMF adapter writes one log line,
+ * the no-op adapter nothing. Only low-cardinality values may become dimensions (never user, session or repo ids).
+ */
+export interface MetricsPort {
+  turnCompleted(summary: TurnSummary): void;
+  modelCall(summary: ModelCallSummary): void;
+  consent(event: ConsentEvent): void;
+  review(event: ReviewEvent, details?: ReviewDetails): void;
+  gitHubRateLimit(hit: { kind: 'primary' | 'secondary'; retrying: boolean }): void;
+}
+
+/** A {@link MetricsPort} that records nothing (tests and local runs). */
+export const noopMetrics: MetricsPort = {
+  turnCompleted: () => undefined,
+  modelCall: () => undefined,
+  consent: () => undefined,
+  review: () => undefined,
+  gitHubRateLimit: () => undefined,
+};

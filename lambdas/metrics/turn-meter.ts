@@ -1,0 +1,138 @@
+import type { ChatEvent, Emit } from '../agent/events';
+import type { ModelPort } from '../agent/model';
+import type { Tool } from '../agent/tool';
+import type { TurnScope } from '../agent/turn';
+import type { MetricsPort, TurnOutcomeCode } from './port';
+
+/** What {@link meterTurn} needs to see of a turn's dependencies: the model it calls and the tools it offers. */
+export interface MeteredTurnDeps {
+  model: ModelPort;
+  toolsFor(scope: TurnScope): readonly Tool[];
+}
+
+/**
+ * Runs one chat turn and reports it to `metrics`, measured from the outside: from the events it streams (what the
+ * client sees: first token, error codes, consent links, review progress) and from the calls it makes to the model.
+ * The turn's own code knows nothing of metrics. A turn that throws is reported as `internal_error` and rethrown.
+ */
+export async function meterTurn<D extends MeteredTurnDeps, I extends { emit: Emit }>(
+  metrics: MetricsPort,
+  run: (deps: D, input: I) => Promise<void>,
+  deps: D,
+  input: I,
+  now: () => number = () => performance.now(),
+): Promise<void> {
+  const observer = observeTurn(metrics, now);
+  let modelCalls = 0;
+  const model: ModelPort = {
+    stream(request) {
+      modelCalls++;
+      return deps.model.stream(request);
+    },
+  };
+  const toolsFor = (scope: TurnScope) => {
+    const tools = deps.toolsFor(scope);
+    for (const tool of tools) observer.knownTools.add(tool.name);
+    return tools;
+  };
+  const emit: Emit = (event) => {
+    observer.see(event);
+    input.emit(event);
+  };
+  try {
+    await run({ ...deps, model, toolsFor }, { ...input, emit });
+  } catch (error) {
+    observer.threw();
+    throw error;
+  } finally {
+    metrics.turnCompleted(observer.summary(modelCalls));
+  }
+}
+
+/** Tallies one turn's events; review and consent events are reported as they happen. */
+function observeTurn(metrics: MetricsPort, now: () => number) {
+  const startedAt = now();
+  const knownTools = new Set<string>();
+  const failures: Record<string, number> = {};
+  // A withheld write answers the model with a failed result, but nothing failed: the user is asked to approve it.
+  const withheld = new Map<string, number>();
+  const state = {
+    outcome: undefined as TurnOutcomeCode | undefined,
+    firstTokenMs: undefined as number | undefined,
+    consentAsked: false,
+    toolCalls: 0,
+    approvedAt: undefined as number | undefined,
+  };
+
+  const see = (event: ChatEvent) => {
+    switch (event.type) {
+      case 'token':
+        state.firstTokenMs ??= now() - startedAt;
+        return;
+      case 'tool_use':
+        state.toolCalls++;
+        return;
+      case 'write_pending':
+        withheld.set(event.tool_name, (withheld.get(event.tool_name) ?? 0) + 1);
+        return;
+      case 'tool_result': {
+        if (event.ok) return;
+        const pending = withheld.get(event.tool_name) ?? 0;
+        if (pending > 0) {
+          withheld.set(event.tool_name, pending - 1);
+          return;
+        }
+        // The model names tools; only the turn's own tool names may become a dimension value.
+        const name = knownTools.has(event.tool_name) ? event.tool_name : 'unknown';
+        failures[name] = (failures[name] ?? 0) + 1;
+        return;
+      }
+      case 'oauth_url':
+        state.consentAsked = true;
+        metrics.consent('started');
+        return;
+      case 'plan':
+        metrics.review('created');
+        return;
+      case 'status':
+        if (event.status === 'approved') {
+          state.approvedAt = now();
+          metrics.review('approved');
+        } else if (event.status === 'cancelled') {
+          metrics.review('cancelled');
+        }
+        return;
+      case 'review_posted':
+        metrics.review(
+          'posted',
+          state.approvedAt === undefined ? {} : { durationMs: Math.round(now() - state.approvedAt) },
+        );
+        return;
+      case 'error':
+        state.outcome ??= event.code;
+        if (event.code === 'plan_stale') metrics.review('stale');
+        else if (event.code === 'plan_expired') metrics.review('expired');
+        else if (event.code === 'review_failed') metrics.review('failed');
+        return;
+      default:
+        return;
+    }
+  };
+
+  return {
+    knownTools,
+    see,
+    /** The turn threw: the handler answers with `internal_error` (unless an error event came first). */
+    threw: () => {
+      state.outcome ??= 'internal_error';
+    },
+    summary: (modelCalls: number) => ({
+      outcome: state.outcome ?? (state.consentAsked ? 'consent_required' : 'completed'),
+      ...(state.firstTokenMs === undefined ? {} : { firstTokenMs: Math.round(state.firstTokenMs) }),
+      durationMs: Math.round(now() - startedAt),
+      modelCalls,
+      toolCalls: state.toolCalls,
+      toolFailuresByTool: failures,
+    }),
+  };
+}

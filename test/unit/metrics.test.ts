@@ -1,0 +1,359 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import * as z from 'zod';
+import type { ChatEvent } from '../../lambdas/agent/events';
+import {
+  type ChatMessage,
+  ModelError,
+  type ModelPort,
+  type ModelStreamEvent,
+} from '../../lambdas/agent/model';
+import { ConsentRequiredError, defineTool, type Tool } from '../../lambdas/agent/tool';
+import { type ChatTurnDeps, runChatTurn } from '../../lambdas/agent/turn';
+import { IdentityError } from '../../lambdas/identity/errors';
+import type { GitHubTokenPort } from '../../lambdas/identity/port';
+import { createEmfMetrics } from '../../lambdas/metrics/emf';
+import { meterModel } from '../../lambdas/metrics/model-meter';
+import { type MetricsPort, noopMetrics } from '../../lambdas/metrics/port';
+import { estimateCostUsd, priceFor } from '../../lambdas/metrics/prices';
+import { meterTokenPort } from '../../lambdas/metrics/token-port-meter';
+
+/** One EMF line as CloudWatch reads it. */
+interface EmfLine {
+  _aws: {
+    Timestamp: number;
+    CloudWatchMetrics: Array<{
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: Array<{ Name: string; Unit: string }>;
+    }>;
+  };
+  [key: string]: unknown;
+}
+
+let stdout: string[];
+
+beforeEach(() => {
+  stdout = [];
+  // Powertools writes EMF through its own Console on process.stdout: read what reaches the stream.
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const emfLines = (): EmfLine[] =>
+  stdout
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as EmfLine);
+
+/** The line that defines metric `name` under exactly these dimension names. */
+function lineWith(name: string, dimensions: string[]): EmfLine {
+  const found = emfLines().filter((line) =>
+    line._aws.CloudWatchMetrics.some(
+      (directive) =>
+        directive.Metrics.some((metric) => metric.Name === name) &&
+        directive.Dimensions.some((set) => [...set].sort().join() === [...dimensions].sort().join()),
+    ),
+  );
+  expect(found, `one EMF line with ${name} by ${dimensions.join(',')}`).toHaveLength(1);
+  return found[0] as EmfLine;
+}
+
+const unitsOf = (line: EmfLine): Record<string, string> =>
+  Object.fromEntries(
+    line._aws.CloudWatchMetrics.flatMap((directive) => directive.Metrics).map((m) => [m.Name, m.Unit]),
+  );
+
+function scriptedModel(turns: ModelStreamEvent[][]): ModelPort {
+  return {
+    async *stream() {
+      for (const event of turns.shift() ?? []) yield event;
+    },
+  };
+}
+
+function failingTool(name: string): Tool {
+  return defineTool({
+    name,
+    description: 'always fails',
+    input: z.object({}),
+    readOnly: true,
+    run: async () => ({ ok: false, summary: 'failed', content: { error: 'nope' } }),
+  });
+}
+
+function turnDeps(model: ModelPort, metrics: MetricsPort, tools: Tool[] = []): ChatTurnDeps {
+  const saved: ChatMessage[][] = [];
+  return {
+    model,
+    sessions: {
+      exists: async () => true,
+      loadRecent: async () => [],
+      append: async (_user, _session, messages) => {
+        saved.push(messages);
+      },
+    },
+    consents: { remember: async () => undefined },
+    limits: { maxIterations: 4, maxOutputTokens: 256, reserveMs: 0, historyTokenBudget: 1000 },
+    systemPrompt: 'be brief',
+    toolsFor: () => tools,
+    newSessionId: () => 's-new',
+    logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    metrics,
+  };
+}
+
+async function runTurn(deps: ChatTurnDeps): Promise<ChatEvent[]> {
+  const events: ChatEvent[] = [];
+  await runChatTurn(deps, {
+    userId: 'user-1',
+    message: 'hello',
+    emit: (event) => events.push(event),
+    remainingMs: () => 60_000,
+  });
+  return events;
+}
+
+describe('EMF metrics of a chat turn', () => {
+  const usage = {
+    inputTokens: 1000,
+    outputTokens: 200,
+    cacheReadInputTokens: 4000,
+    cacheWriteInputTokens: 0,
+  };
+
+  beforeEach(async () => {
+    const metrics = createEmfMetrics({ namespace: 'TestNamespace', service: 'test-stack' });
+    const model = meterModel(
+      scriptedModel([
+        [
+          { type: 'tool_use', toolUseId: 't1', name: 'list_github_repos', input: {} },
+          { type: 'tool_use', toolUseId: 't2', name: 'made_up_tool', input: {} },
+          { type: 'stop', reason: 'tool_use', usage },
+        ],
+        [
+          { type: 'text', delta: 'Done.' },
+          { type: 'stop', reason: 'end_turn', usage },
+        ],
+      ]),
+      metrics,
+      priceFor('global.anthropic.claude-sonnet-4-6'),
+    );
+    await runTurn(turnDeps(model, metrics, [failingTool('list_github_repos')]));
+  });
+
+  it('writes the turn line in the namespace, by service only, with each unit', () => {
+    const line = lineWith('Turns', ['service']);
+
+    expect(line._aws.CloudWatchMetrics[0]?.Namespace).toBe('TestNamespace');
+    expect(line.service).toBe('test-stack');
+    expect(unitsOf(line)).toEqual({
+      Turns: 'Count',
+      TurnErrors: 'Count',
+      TimeToFirstToken: 'Milliseconds',
+      TurnDuration: 'Milliseconds',
+      TurnModelCalls: 'Count',
+      ToolCalls: 'Count',
+      ToolFailures: 'Count',
+    });
+    expect(line).toMatchObject({ Turns: 1, TurnErrors: 0, TurnModelCalls: 2, ToolCalls: 2, ToolFailures: 2 });
+    expect(line.TimeToFirstToken).toEqual(expect.any(Number));
+  });
+
+  it('counts the outcome by Outcome', () => {
+    expect(lineWith('TurnOutcomes', ['service', 'Outcome'])).toMatchObject({
+      Outcome: 'completed',
+      TurnOutcomes: 1,
+    });
+  });
+
+  it('counts tool failures by Tool, folding names the model made up into "unknown"', () => {
+    const byTool = emfLines().filter((line) => 'Tool' in line);
+
+    expect(byTool.map((line) => [line.Tool, line.ToolFailures]).sort()).toEqual([
+      ['list_github_repos', 1],
+      ['unknown', 1],
+    ]);
+  });
+
+  it("writes each model call's tokens and estimated cost", () => {
+    const calls = emfLines().filter((line) => 'ModelCalls' in line);
+
+    expect(calls).toHaveLength(2);
+    expect(unitsOf(calls[0] as EmfLine)).toEqual({
+      ModelCalls: 'Count',
+      InputTokens: 'Count',
+      OutputTokens: 'Count',
+      CacheReadInputTokens: 'Count',
+      CacheWriteInputTokens: 'Count',
+      EstimatedCostUsd: 'None',
+    });
+    // 1000 × $3 + 200 × $15 + 4000 × $0.30 per million tokens
+    expect(calls[0]).toMatchObject({ InputTokens: 1000, OutputTokens: 200, CacheReadInputTokens: 4000 });
+    expect(calls[0]?.EstimatedCostUsd).toBeCloseTo(0.0072, 10);
+  });
+
+  it('never puts a user or session id in a dimension or value', () => {
+    const text = stdout.join('');
+
+    expect(text).not.toContain('user-1');
+    expect(text).not.toContain('s-new');
+    for (const line of emfLines()) {
+      for (const set of line._aws.CloudWatchMetrics.flatMap((directive) => directive.Dimensions)) {
+        expect(['service', 'Outcome', 'Tool']).toEqual(expect.arrayContaining(set));
+      }
+    }
+  });
+});
+
+describe('turn outcomes', () => {
+  const recorded = () => {
+    const turns: Parameters<MetricsPort['turnCompleted']>[0][] = [];
+    const consents: string[] = [];
+    const metrics: MetricsPort = {
+      ...noopMetrics,
+      turnCompleted: (summary) => turns.push(summary),
+      consent: (event) => consents.push(event),
+    };
+    return { metrics, turns, consents };
+  };
+
+  it('counts a model failure as an error outcome with its code', async () => {
+    const { metrics, turns } = recorded();
+    const failing: ModelPort = {
+      stream: () => ({
+        [Symbol.asyncIterator]: () => ({
+          next: () => Promise.reject(new ModelError('model_throttled', 'busy')),
+        }),
+      }),
+    };
+
+    await runTurn(turnDeps(failing, metrics));
+
+    expect(turns).toEqual([expect.objectContaining({ outcome: 'model_throttled', modelCalls: 1 })]);
+    expect(turns[0]?.firstTokenMs).toBeUndefined();
+  });
+
+  it('reports a consent link as consent_required and a started consent', async () => {
+    const { metrics, turns, consents } = recorded();
+    const needsConsent = defineTool({
+      name: 'list_github_repos',
+      description: 'needs consent',
+      input: z.object({}),
+      readOnly: true,
+      run: async () => {
+        throw new ConsentRequiredError('https://github.example/authorize', 'urn:session', 'secret-state');
+      },
+    });
+    const model = scriptedModel([
+      [
+        { type: 'tool_use', toolUseId: 't1', name: 'list_github_repos', input: {} },
+        { type: 'stop', reason: 'tool_use' },
+      ],
+    ]);
+
+    await runTurn(turnDeps(model, metrics, [needsConsent]));
+
+    expect(turns.map((turn) => turn.outcome)).toEqual(['consent_required']);
+    expect(consents).toEqual(['started']);
+  });
+
+  it('reports a turn that throws as internal_error and lets the error through', async () => {
+    const { metrics, turns } = recorded();
+    const throwing: ChatTurnDeps = {
+      ...turnDeps(scriptedModel([]), metrics),
+      toolsFor: () => {
+        throw new Error('tools could not be built');
+      },
+    };
+
+    await expect(runTurn(throwing)).rejects.toThrow('tools could not be built');
+    expect(turns.map((turn) => turn.outcome)).toEqual(['internal_error']);
+  });
+});
+
+describe('consent metrics from the token port', () => {
+  const port = (complete: () => Promise<void>): GitHubTokenPort => ({
+    getToken: async () => ({ kind: 'token', token: 't' }),
+    completeConsent: complete,
+  });
+
+  it('counts completed, failed, expired and forced consents', async () => {
+    const events: string[] = [];
+    const metrics: MetricsPort = { ...noopMetrics, consent: (event) => events.push(event) };
+
+    await meterTokenPort(
+      port(async () => undefined),
+      metrics,
+    ).completeConsent('u', 's');
+    await expect(
+      meterTokenPort(
+        port(async () => {
+          throw new IdentityError('consent_failed', 'refused');
+        }),
+        metrics,
+      ).completeConsent('u', 's'),
+    ).rejects.toThrow('refused');
+    await expect(
+      meterTokenPort(
+        port(async () => {
+          throw new IdentityError('consent_expired', 'too late');
+        }),
+        metrics,
+      ).completeConsent('u', 's'),
+    ).rejects.toThrow('too late');
+    await meterTokenPort(
+      port(async () => undefined),
+      metrics,
+    ).getToken({ userId: 'u', forceAuthentication: true });
+
+    expect(events).toEqual(['completed', 'failed', 'expired', 'forced']);
+  });
+});
+
+describe('prices', () => {
+  it('prices a global profile at list price and a geographic one 10 % higher', () => {
+    expect(priceFor('global.anthropic.claude-sonnet-4-6')).toEqual({
+      input: 3,
+      output: 15,
+      cacheRead: 0.3,
+      cacheWrite: 3.75,
+    });
+    expect(priceFor('au.anthropic.claude-sonnet-4-6')).toEqual({
+      input: 3.3,
+      output: 16.5,
+      cacheRead: 0.33,
+      cacheWrite: 4.125,
+    });
+  });
+
+  it('takes an exact override first, and knows no price for an unknown model', () => {
+    const overrides = { 'au.anthropic.claude-sonnet-4-6': { input: 1, output: 2 } };
+
+    expect(priceFor('au.anthropic.claude-sonnet-4-6', overrides)).toEqual({ input: 1, output: 2 });
+    expect(priceFor('meta.llama3-70b-instruct-v1:0')).toBeUndefined();
+  });
+
+  it('reads the profile id out of an inference profile ARN', () => {
+    expect(
+      priceFor(
+        'arn:aws:bedrock:ap-southeast-2:123456789012:inference-profile/global.anthropic.claude-sonnet-4-6',
+      )?.input,
+    ).toBe(3);
+  });
+
+  it('charges cache tokens at the input price when a model has no cache price', () => {
+    expect(
+      estimateCostUsd(
+        { inputTokens: 1_000_000, outputTokens: 0, cacheReadInputTokens: 1_000_000 },
+        { input: 2, output: 10 },
+      ),
+    ).toBe(4);
+  });
+});
