@@ -4,7 +4,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
@@ -16,6 +15,7 @@ import {
   type PendingWriteStore,
   type WriteTransition,
 } from '../writes/ports';
+import { querySessionItems } from './user-items';
 
 export interface PendingWriteStoreOptions {
   client: Pick<DynamoDBClient, 'send'>;
@@ -87,30 +87,14 @@ export function createPendingWriteStore(options: PendingWriteStoreOptions): Pend
     },
 
     async listPending(userId, sessionId) {
-      const writes: PendingWrite[] = [];
-      let startKey: Item | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            FilterExpression: 'session_id = :session AND #status = :pending AND expires_at > :now',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':pk': { S: `USER#${userId}` },
-              ':prefix': { S: WRITE_PREFIX },
-              ':session': { S: sessionId },
-              ':pending': { S: 'pending' },
-              ':now': { N: String(nowSeconds()) },
-            },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) writes.push(fromItem(item));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey !== undefined);
-      return writes.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      const items = await querySessionItems(client, tableName, {
+        userId,
+        prefix: WRITE_PREFIX,
+        sessionId,
+        statuses: ['pending'],
+        nowSeconds: nowSeconds(),
+      });
+      return items.map(fromItem).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     },
 
     async transition(userId, actionId, change) {

@@ -4,7 +4,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
@@ -13,6 +12,7 @@ import { PlanConflictError, PlanExpiredError, PlanNotFoundError } from '../revie
 import { LEGACY_LEASE_SECONDS, leaseExpiry, RUNNING_STATUSES } from '../review/lease';
 import { planModelSchema } from '../review/plan';
 import type { PlanStore, PlanTransition, StoredPlan } from '../review/ports';
+import { querySessionItems } from './user-items';
 
 export interface PlanStoreOptions {
   client: Pick<DynamoDBClient, 'send'>;
@@ -78,34 +78,14 @@ export function createPlanStore(options: PlanStoreOptions): PlanStore {
 
   /** The session's unexpired plans in `statuses`, newest first. */
   const listByStatus = async (userId: string, sessionId: string, statuses: PlanStatus[]) => {
-    const plans: StoredPlan[] = [];
-    const statusValues: Item = {};
-    statuses.forEach((status, i) => {
-      statusValues[`:status${i}`] = { S: status };
+    const items = await querySessionItems(client, tableName, {
+      userId,
+      prefix: PLAN_PREFIX,
+      sessionId,
+      statuses,
+      nowSeconds: nowSeconds(),
     });
-    let startKey: Item | undefined;
-    do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: `session_id = :session AND #status IN (${Object.keys(statusValues).join(', ')}) AND expires_at > :now`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':pk': { S: `USER#${userId}` },
-            ':prefix': { S: PLAN_PREFIX },
-            ':session': { S: sessionId },
-            ':now': { N: String(nowSeconds()) },
-            ...statusValues,
-          },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) plans.push(fromItem(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
-    return plans.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return items.map(fromItem).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   };
 
   return {
