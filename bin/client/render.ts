@@ -52,7 +52,9 @@ export function createRenderer(out: TextSink, options: { color: boolean }): Rend
           line(dim(`⚙ ${event.tool_name} ${compact(event.tool_input)}`));
           return;
         case 'tool_result':
-          line(event.ok ? green(`✓ ${event.summary}`) : red(`✗ ${event.summary}`));
+          // A withheld write is waiting for the user, not failed (its write_pending says how to approve it).
+          if (!event.ok && event.summary.startsWith('withheld')) line(cyan(`⏸ ${event.summary}`));
+          else line(event.ok ? green(`✓ ${event.summary}`) : red(`✗ ${event.summary}`));
           return;
         case 'plan':
           line('');

@@ -44,7 +44,8 @@ export interface AgentTurnInput {
 export interface WriteGate {
   /** The session read text written by other people in an earlier turn. */
   untrusted: boolean;
-  hold(toolName: string, toolInput: unknown): Promise<WriteTicket>;
+  /** `summary`: the tool's own one-line description of the write, when it has one. */
+  hold(toolName: string, toolInput: unknown, summary?: string): Promise<WriteTicket>;
 }
 
 export type TurnOutcome =
@@ -300,8 +301,7 @@ async function execute(
     return refuse('invalid input', `Invalid input for ${use.name}: ${problems.join('; ')}`);
   }
   try {
-    if (tool.externalWrite && guard.readUntrusted)
-      return await withhold(use.name, parsed.data, guard, context);
+    if (tool.externalWrite && guard.readUntrusted) return await withhold(tool, parsed.data, guard, context);
     return await tool.run(parsed.data, context);
   } catch (error) {
     if (error instanceof ConsentRequiredError) throw error;
@@ -312,7 +312,7 @@ async function execute(
 
 /** Stores the write for the user's approval and tells the model (and, through `write_pending`, the user) so. */
 async function withhold(
-  toolName: string,
+  tool: Tool,
   toolInput: unknown,
   guard: UntrustedGuard,
   context: ToolContext,
@@ -321,7 +321,8 @@ async function withhold(
     const error = loadPrompt('write-withheld-unavailable').trim();
     return { ok: false, summary: 'withheld: approvals are not available', content: { error } };
   }
-  const ticket = await guard.gate.hold(toolName, toolInput);
+  const toolName = tool.name;
+  const ticket = await guard.gate.hold(toolName, toolInput, tool.describeWrite?.(toolInput));
   context.emit({
     type: 'write_pending',
     action_id: ticket.actionId,

@@ -32,6 +32,8 @@ export interface Tool<Input = unknown> {
   externalWrite?: boolean;
   /** Returns text written by other people (issue bodies, PR descriptions, diffs): untrusted input for the model. */
   untrustedOutput?: boolean;
+  /** One line for people saying what this write would do (shown when it waits for approval). */
+  describeWrite?(input: Input): string;
   run(input: Input, context: ToolContext): Promise<ToolOutput>;
 }
 

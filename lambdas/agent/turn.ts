@@ -159,8 +159,8 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
       remainingMs: input.remainingMs,
       writeGate: pendingWrites && {
         untrusted,
-        hold: (toolName, toolInput) =>
-          pendingWrites.hold({ userId: input.userId, sessionId, toolName, toolInput }),
+        hold: (toolName, toolInput, summary) =>
+          pendingWrites.hold({ userId: input.userId, sessionId, toolName, toolInput, summary }),
       },
     },
   );

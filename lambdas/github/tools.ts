@@ -329,6 +329,10 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
       input: createIssueInput,
       readOnly: false,
       externalWrite: true,
+      describeWrite: (input) => {
+        const ref = repoRef(input);
+        return `Create issue "${input.title}" in ${ref.owner}/${ref.repo}`;
+      },
       run: (input) => {
         const ref = repoRef(input);
         return guarded(
@@ -438,6 +442,11 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
       input: createPullInput,
       readOnly: false,
       externalWrite: true,
+      describeWrite: (input) => {
+        const ref = repoRef(input);
+        const into = input.base === undefined ? '' : ` into ${input.base}`;
+        return `Open pull request "${input.title}" in ${ref.owner}/${ref.repo} from ${input.head}${into}`;
+      },
       run: (input, context) => {
         const ref = repoRef(input);
         return guarded(

@@ -16,6 +16,8 @@ export type HoldWrite = (write: {
   sessionId: string;
   toolName: string;
   toolInput: unknown;
+  /** The tool's own description of the write; absent: the tool name and its arguments. */
+  summary?: string;
 }) => Promise<WriteTicket>;
 
 export interface WriteGateDeps {
@@ -32,11 +34,11 @@ const SUMMARY_CHARS = 200;
 
 /** Builds the function that turns a withheld tool call into a stored pending write. */
 export function createWriteGate(deps: WriteGateDeps): HoldWrite {
-  return async ({ userId, sessionId, toolName, toolInput }) => {
+  return async ({ userId, sessionId, toolName, toolInput, summary: described }) => {
     const now = deps.now();
     const actionId = `${WRITE_ID_PREFIX}${deps.newId()}`;
     const expiresAt = Math.floor(now.getTime() / 1000) + deps.ttlMinutes * 60;
-    const summary = summarizeWrite(toolName, toolInput);
+    const summary = described === undefined ? summarizeWrite(toolName, toolInput) : cut(described);
     await deps.writes.create({
       userId,
       actionId,
@@ -55,7 +57,9 @@ export function createWriteGate(deps: WriteGateDeps): HoldWrite {
 
 /** One line naming the tool and its arguments (cut, never the whole body). */
 export function summarizeWrite(toolName: string, toolInput: unknown): string {
-  const args = JSON.stringify(toolInput ?? {});
-  const line = `${toolName} ${args}`;
+  return cut(`${toolName} ${JSON.stringify(toolInput ?? {})}`);
+}
+
+function cut(line: string): string {
   return line.length > SUMMARY_CHARS ? `${line.slice(0, SUMMARY_CHARS - 1)}…` : line;
 }

@@ -126,6 +126,7 @@ describe('writes after the session read text written by others', () => {
       tool_name: 'create_github_issue',
       tool_input: { owner: 'sample-dev', repo: 'widgets', title: INJECTED_TITLE },
       action_id: expect.stringMatching(/^w_[A-Za-z0-9_-]+$/),
+      summary: `Create issue "${INJECTED_TITLE}" in sample-dev/widgets`,
     });
     expect(firstOfType(reply.events, 'tool_result')).toMatchObject({ ok: false });
     expect(reply.events.at(-1)).toEqual({ type: 'done' });
