@@ -7,8 +7,9 @@
  *   (b) per-delta relay latency: stand-in emits a delta → the client receives it
  *   (c) turn latency with 10 vs 5,000 stored messages in the session
  *   (d) chat bundle size and cold import time of the built bundle
+ *   (e) input tokens billed per five-call turn with and without prompt caching
  *
- * Options: --quick (fewer samples), --only a,b,c,d (a subset).
+ * Options: --quick (fewer samples), --only a,b,c,d,e (a subset).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -18,10 +19,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { measureBundle } = await import('./bundle');
 const { measureHistory } = await import('./history');
 const { measureConcurrency, measureRelay } = await import('./latency');
+const { measurePromptCache } = await import('./prompt-cache');
 const { table } = await import('./stats');
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'a,b,c,d' } },
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'a,b,c,d,e' } },
 });
 const quick = values.quick;
 const only = new Set(values.only.split(',').map((part) => part.trim()));
@@ -82,6 +84,30 @@ if (only.has('d')) {
     table(
       ['bundle KB', 'gzip KB', 'cold import p50 ms', 'p95 ms', 'runs'],
       [[bundle.bytes / 1024, bundle.gzipBytes / 1024, bundle.importMs.p50, bundle.importMs.p95, bundle.runs]],
+    ),
+  );
+}
+
+if (only.has('e')) {
+  console.log(
+    '\n(e) Input tokens per five-call turn, with and without prompt caching (stand-in usage, chars / 4)',
+  );
+  const cache = await measurePromptCache();
+  results.promptCache = cache;
+  const off = new Map(cache.filter((row) => row.promptCache === 'off').map((row) => [row.turn, row]));
+  console.log(
+    table(
+      ['PROMPT_CACHE', 'turn', 'calls', 'input', 'cache write', 'cache read', 'billed input', 'vs off'],
+      cache.map((row) => [
+        row.promptCache,
+        row.turn,
+        row.modelCalls,
+        row.inputTokens,
+        row.cacheWriteInputTokens,
+        row.cacheReadInputTokens,
+        Math.round(row.billedInputTokens),
+        `${Math.round((100 * row.billedInputTokens) / (off.get(row.turn)?.billedInputTokens ?? Number.NaN))}%`,
+      ]),
     ),
   );
 }

@@ -88,6 +88,8 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,128}$/, "may contain only letters, digits, '.', '-' and '_' (at most 128)")
     .default(DEFAULT_METRICS_SERVICE),
+  /** Bedrock prompt-cache checkpoints on the system prompt and tool specs: `auto` = on for Claude models that cache. */
+  PROMPT_CACHE: z.enum(['auto', 'on', 'off']).default('auto'),
   /** Prices for the estimated-cost metric, over the built-in table (lambdas/metrics/prices.ts). */
   MODEL_PRICES: modelPricesJson,
 });

@@ -4,7 +4,9 @@ import {
   type BedrockRuntimeClient,
   type Tool as BedrockTool,
   ConverseStreamCommand,
+  type ConverseStreamCommandInput,
   type ConverseStreamOutput,
+  type SystemContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import type { DocumentType } from '@smithy/types';
 import type { Logger } from '../log';
@@ -45,7 +47,27 @@ export interface BedrockModelOptions {
   random?: () => number;
   /** Where Bedrock's own error text goes (it names role ARNs and the account id); never into the ModelError. */
   logger?: Pick<Logger, 'warn'>;
+  /** Prompt-cache checkpoints after the system prompt and the tool specs (PROMPT_CACHE); default `auto`. */
+  promptCache?: PromptCacheMode;
 }
+
+/** `auto`: on for the Claude models Bedrock caches prompts for ({@link promptCacheSupported}); `on`/`off`: always/never. */
+export type PromptCacheMode = 'auto' | 'on' | 'off';
+
+/**
+ * Claude models whose prompt caching on Bedrock is generally available: Claude 3.5 Haiku, 3.7 Sonnet and every
+ * Sonnet/Opus/Haiku from 4 on, as a foundation model id, a (cross-Region) inference profile id or either's ARN.
+ * Older Claude models, other vendors and application inference profile ARNs (which hide the model) are left out:
+ * set PROMPT_CACHE=on for those that support it.
+ */
+const CACHING_CLAUDE = /(?:^|[./])anthropic\.claude-(?:3-5-haiku|3-7-sonnet|(?:sonnet|opus|haiku)-\d)/;
+
+/** Whether `auto` turns prompt caching on for this model id. */
+export function promptCacheSupported(modelId: string): boolean {
+  return CACHING_CLAUDE.test(modelId);
+}
+
+const CACHE_POINT = { cachePoint: { type: 'default' } } as const;
 
 const RETRYABLE = new Set([
   'ThrottlingException',
@@ -68,13 +90,16 @@ export function createBedrockModel(options: BedrockModelOptions): ModelPort {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
   const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+  const mode = options.promptCache ?? 'auto';
+  const cache = mode === 'on' || (mode === 'auto' && promptCacheSupported(options.modelId));
 
   return {
     async *stream(request: ModelRequest): AsyncGenerator<ModelStreamEvent> {
+      const input = toConverseInput(options.modelId, request, cache);
       for (let attempt = 1; ; attempt++) {
         let yielded = false;
         try {
-          for await (const event of streamOnce(options.client, options.modelId, request, idleTimeoutMs)) {
+          for await (const event of streamOnce(options.client, input, request.signal, idleTimeoutMs)) {
             yielded = true;
             yield event;
           }
@@ -107,8 +132,8 @@ export function createBedrockModel(options: BedrockModelOptions): ModelPort {
  */
 async function* streamOnce(
   client: Pick<BedrockRuntimeClient, 'send'>,
-  modelId: string,
-  request: ModelRequest,
+  input: ConverseStreamCommandInput,
+  turnSignal: AbortSignal | undefined,
   idleTimeoutMs: number,
 ): AsyncGenerator<ModelStreamEvent> {
   const idle = new AbortController();
@@ -116,11 +141,11 @@ async function* streamOnce(
     () => idle.abort(new DependencyTimeoutError('Bedrock', idleTimeoutMs)),
     idleTimeoutMs,
   );
-  const signal = request.signal ? AbortSignal.any([request.signal, idle.signal]) : idle.signal;
+  const signal = turnSignal ? AbortSignal.any([turnSignal, idle.signal]) : idle.signal;
   const stopped = () =>
     signal.aborted ? (idle.signal.aborted ? idle.signal.reason : signal.reason) : undefined;
   try {
-    yield* streamEvents(client, modelId, request, signal, () => timer.refresh());
+    yield* streamEvents(client, input, signal, () => timer.refresh());
   } catch (error) {
     throw stopped() ?? error;
   } finally {
@@ -130,40 +155,48 @@ async function* streamOnce(
   if (reason !== undefined) throw reason;
 }
 
-async function* streamEvents(
-  client: Pick<BedrockRuntimeClient, 'send'>,
+/**
+ * The ConverseStream request for one model call. With `cache`, a cache checkpoint follows the tool specs and another
+ * the system prompt: both are resent unchanged on every call of a turn (and every turn), so later calls read that
+ * prefix from the cache instead of paying for it again. A prefix under the model's minimum (1,024 tokens for Sonnet)
+ * is simply not cached; the call still succeeds.
+ */
+export function toConverseInput(
   modelId: string,
   request: ModelRequest,
+  cache: boolean,
+): ConverseStreamCommandInput {
+  const system: SystemContentBlock[] = [{ text: request.system }];
+  if (cache && request.system.length > 0) system.push(CACHE_POINT);
+  const tools = (request.tools ?? []).map(
+    (tool): BedrockTool => ({
+      toolSpec: {
+        name: tool.name,
+        description: tool.description,
+        inputSchema: { json: tool.inputSchema as DocumentType },
+      },
+    }),
+  );
+  if (cache && tools.length > 0) tools.push(CACHE_POINT);
+  return {
+    modelId,
+    system,
+    messages: request.messages.map(toBedrockMessage),
+    inferenceConfig: {
+      maxTokens: request.maxTokens,
+      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+    },
+    ...(tools.length > 0 ? { toolConfig: { tools } } : {}),
+  };
+}
+
+async function* streamEvents(
+  client: Pick<BedrockRuntimeClient, 'send'>,
+  input: ConverseStreamCommandInput,
   signal: AbortSignal,
   alive: () => void,
 ): AsyncGenerator<ModelStreamEvent> {
-  const response = await client.send(
-    new ConverseStreamCommand({
-      modelId,
-      system: [{ text: request.system }],
-      messages: request.messages.map(toBedrockMessage),
-      inferenceConfig: {
-        maxTokens: request.maxTokens,
-        ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
-      },
-      ...(request.tools && request.tools.length > 0
-        ? {
-            toolConfig: {
-              tools: request.tools.map(
-                (tool): BedrockTool => ({
-                  toolSpec: {
-                    name: tool.name,
-                    description: tool.description,
-                    inputSchema: { json: tool.inputSchema as DocumentType },
-                  },
-                }),
-              ),
-            },
-          }
-        : {}),
-    }),
-    { abortSignal: signal },
-  );
+  const response = await client.send(new ConverseStreamCommand(input), { abortSignal: signal });
   if (!response.stream) throw new ModelError('model_error', 'Bedrock returned no response stream');
   alive();
 

@@ -80,6 +80,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       client: overrides.bedrock ?? createBedrockRuntimeClient(aws),
       modelId: config.MODEL_ID,
       idleTimeoutMs: config.MODEL_IDLE_TIMEOUT_MS,
+      promptCache: config.PROMPT_CACHE,
       retry: overrides.modelRetry,
       logger,
     });

@@ -99,9 +99,9 @@ describe('Bedrock model adapter against the event-stream stand-in', () => {
 
     const [request] = standin.requests;
     expect(request?.modelId).toBe(MODEL_ID);
-    expect(request?.body.system).toEqual([{ text: 'be brief' }]);
+    expect(request?.body.system?.[0]).toEqual({ text: 'be brief' });
     expect(request?.body.messages).toEqual([{ role: 'user', content: [{ text: 'hi' }] }]);
-    expect(request?.body.toolConfig?.tools[0]?.toolSpec.name).toBe('get_current_time');
+    expect(request?.body.toolConfig?.tools[0]?.toolSpec?.name).toBe('get_current_time');
     expect(request?.body.inferenceConfig?.maxTokens).toBe(256);
   });
 

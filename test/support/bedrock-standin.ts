@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   createServer,
   type Http2Server,
@@ -42,11 +42,20 @@ export interface RecordedBedrockRequest {
 /** The part of the Converse request body the stand-in and tests look at. */
 export interface ConverseRequestBody {
   messages: Array<{ role: 'user' | 'assistant'; content: Array<Record<string, unknown>> }>;
-  system?: Array<{ text: string }>;
+  /** Text blocks; a prompt-cache checkpoint (`{ cachePoint: { type: 'default' } }`) has no text. */
+  system?: Array<{ text?: string; cachePoint?: CachePointBlock }>;
   toolConfig?: {
-    tools: Array<{ toolSpec: { name: string; description: string; inputSchema: { json: unknown } } }>;
+    /** Tool specs; a cache checkpoint has no `toolSpec`. */
+    tools: Array<{
+      toolSpec?: { name: string; description: string; inputSchema: { json: unknown } };
+      cachePoint?: CachePointBlock;
+    }>;
   };
   inferenceConfig?: { maxTokens?: number; temperature?: number };
+}
+
+interface CachePointBlock {
+  type: 'default';
 }
 
 /** One scripted model answer. */
@@ -91,11 +100,28 @@ export const callTool = (name: string, input: unknown, text?: string): ScriptedT
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 const PATH = /^\/model\/([^/]+)\/(converse-stream|converse)$/;
 
+export interface BedrockStandinOptions {
+  responder?: Responder;
+  script?: ScriptedTurn[];
+  port?: number;
+  /**
+   * Token usage of a turn without its own `usage`: `fixed` (default) reports 10 in / 5 out; `estimated` counts
+   * characters / 4 and plays Claude's prompt cache (see {@link estimateUsage}).
+   */
+  usage?: 'fixed' | 'estimated';
+  /** Smallest cacheable prefix in `estimated` mode (Claude Sonnet's minimum per checkpoint: 1,024 tokens). */
+  cacheMinTokens?: number;
+}
+
 /** Starts the stand-in on an ephemeral loopback port (or `port`). */
-export async function startBedrockStandin(
-  options: { responder?: Responder; script?: ScriptedTurn[]; port?: number } = {},
-): Promise<BedrockStandin> {
+export async function startBedrockStandin(options: BedrockStandinOptions = {}): Promise<BedrockStandin> {
   const queue: ScriptedTurn[] = [...(options.script ?? [])];
+  const promptCache = new Set<string>();
+  const usageFor = (body: ConverseRequestBody, modelId: string, turn: ScriptedTurn): Usage =>
+    (turn.kind === 'reply' ? turn.usage : undefined) ??
+    (options.usage === 'estimated'
+      ? estimateUsage(body, modelId, turn, promptCache, options.cacheMinTokens ?? 1_024)
+      : { inputTokens: 10, outputTokens: 5 });
   const requests: RecordedBedrockRequest[] = [];
   const openResponses = new Set<Http2ServerResponse>();
 
@@ -130,11 +156,12 @@ export async function startBedrockStandin(
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ConverseRequestBody;
     const operation = match[2] === 'converse-stream' ? 'ConverseStream' : 'Converse';
     const index = requests.length;
-    requests.push({ operation, modelId: decodeURIComponent(match[1] ?? ''), body, headers: req.headers });
+    const modelId = decodeURIComponent(match[1] ?? '');
+    requests.push({ operation, modelId, body, headers: req.headers });
     const turn = await next(body, index);
 
     if (turn.kind === 'http_error') return sendError(res, turn.status, turn.type, turn.message);
-    if (operation === 'Converse') return sendConverse(res, turn);
+    if (operation === 'Converse') return sendConverse(res, turn, usageFor(body, modelId, turn));
 
     openResponses.add(res);
     res.on('close', () => openResponses.delete(res));
@@ -185,7 +212,7 @@ export async function startBedrockStandin(
     }
     const stopReason = turn.stopReason ?? ((turn.toolUses ?? []).length > 0 ? 'tool_use' : 'end_turn');
     await send('messageStop', { stopReason });
-    const usage = turn.usage ?? { inputTokens: 10, outputTokens: 5 };
+    const usage = usageFor(body, modelId, turn);
     await send('metadata', {
       usage: { ...usage, totalTokens: usage.inputTokens + usage.outputTokens },
       metrics: { latencyMs: 1 },
@@ -238,7 +265,7 @@ function sendError(res: Http2ServerResponse, status: number, type: string, messa
   res.end(JSON.stringify({ message }));
 }
 
-function sendConverse(res: Http2ServerResponse, turn: ScriptedTurn): void {
+function sendConverse(res: Http2ServerResponse, turn: ScriptedTurn, usage: Usage): void {
   if (turn.kind !== 'reply') {
     sendError(res, 500, 'InternalServerException', 'stream-only script step');
     return;
@@ -249,7 +276,6 @@ function sendConverse(res: Http2ServerResponse, turn: ScriptedTurn): void {
   for (const use of turn.toolUses ?? []) {
     content.push({ toolUse: { toolUseId: use.toolUseId ?? randomUUID(), name: use.name, input: use.input } });
   }
-  const usage = turn.usage ?? { inputTokens: 10, outputTokens: 5 };
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(
     JSON.stringify({
@@ -259,6 +285,67 @@ function sendConverse(res: Http2ServerResponse, turn: ScriptedTurn): void {
       metrics: { latencyMs: 1 },
     }),
   );
+}
+
+interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
+}
+
+const tokensOf = (chars: number) => Math.ceil(chars / 4);
+
+/**
+ * Plausible usage for a request, Claude-style: the prompt is tools, then system, then messages; each cache checkpoint
+ * marks the prefix before it. A checkpoint whose prefix is at least `minTokens` and was seen before (by this stand-in)
+ * is a cache read; the longest new one is written. Reads and writes are left out of `inputTokens`, as Bedrock reports
+ * them. No expiry (Bedrock's is 5 minutes after the last use); tokens are characters / 4.
+ */
+function estimateUsage(
+  body: ConverseRequestBody,
+  modelId: string,
+  turn: ScriptedTurn,
+  cache: Set<string>,
+  minTokens: number,
+): Usage {
+  const parts: unknown[] = [
+    ...(body.toolConfig?.tools ?? []),
+    ...(body.system ?? []),
+    ...body.messages.flatMap((message) => [message.role, ...message.content]),
+  ];
+  const prefix = createHash('sha256').update(modelId);
+  let chars = 0;
+  let read = 0;
+  let written = 0;
+  for (const part of parts) {
+    if (typeof part === 'object' && part !== null && 'cachePoint' in part) {
+      const tokens = tokensOf(chars);
+      if (tokens < minTokens) continue;
+      const key = prefix.copy().digest('hex');
+      if (cache.has(key)) read = tokens;
+      else {
+        cache.add(key);
+        written = tokens;
+      }
+      continue;
+    }
+    const text = typeof part === 'string' ? part : JSON.stringify(part);
+    prefix.update(text);
+    chars += text.length;
+  }
+  // A write covers only what the longest read did not.
+  const write = written > read ? written - read : 0;
+  const answer =
+    turn.kind === 'reply'
+      ? toArray(turn.text).join('').length + JSON.stringify(turn.toolUses ?? []).length
+      : 0;
+  return {
+    inputTokens: tokensOf(chars) - read - write,
+    outputTokens: Math.max(1, tokensOf(answer)),
+    ...(read > 0 ? { cacheReadInputTokens: read } : {}),
+    ...(write > 0 ? { cacheWriteInputTokens: write } : {}),
+  };
 }
 
 function toArray(text: string | string[] | undefined): string[] {

@@ -88,6 +88,16 @@ describe('redactConfig', () => {
   });
 });
 
+describe('prompt caching setting', () => {
+  it('leaves PROMPT_CACHE to the model (auto) by default and names a wrong value', () => {
+    expect(loadConfig(validEnv).PROMPT_CACHE).toBe('auto');
+    expect(loadConfig({ ...validEnv, PROMPT_CACHE: 'off' }).PROMPT_CACHE).toBe('off');
+    expect(problemsOf({ ...validEnv, PROMPT_CACHE: 'yes' })).toEqual([
+      expect.stringMatching(/^PROMPT_CACHE: /),
+    ]);
+  });
+});
+
 describe('metrics settings', () => {
   it('writes no metrics unless METRICS=emf, in the GitHubCodingAgent namespace by default', () => {
     expect(loadConfig(validEnv)).toMatchObject({
