@@ -278,6 +278,22 @@ describe('turn outcomes', () => {
   });
 });
 
+describe('a turn refused by the per-user budget', () => {
+  it('counts as its own Outcome, rate_limited, and not as a server-side error', async () => {
+    const metrics = createEmfMetrics({ namespace: 'TestNamespace', service: 'test-stack' });
+    const resetsAt = new Date(Date.UTC(2030, 0, 1, 11));
+    const refusing = {
+      charge: async () => ({ ok: false as const, limit: 2, resetsAt, resetsInMinutes: 35 }),
+    };
+
+    const events = await runTurn({ ...turnDeps(scriptedModel([]), metrics), budget: refusing });
+
+    expect(events.map((event) => event.type)).toEqual(['session', 'error']);
+    expect(lineWith('TurnOutcomes', ['service', 'Outcome'])).toMatchObject({ Outcome: 'rate_limited' });
+    expect(lineWith('Turns', ['service'])).toMatchObject({ TurnErrors: 0, TurnModelCalls: 0 });
+  });
+});
+
 describe('consent metrics from the token port', () => {
   const port = (complete: () => Promise<void>): GitHubTokenPort => ({
     getToken: async () => ({ kind: 'token', token: 't' }),
