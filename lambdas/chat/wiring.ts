@@ -141,6 +141,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     now,
     newId: () => `p_${randomBytes(9).toString('base64url')}`,
     logger,
+    metrics,
   });
 
   const toolsFor = (scope: TurnScope): Tool[] => {
