@@ -77,6 +77,11 @@ export const configSchema = z.object({
   MODEL_IDLE_TIMEOUT_MS: positiveInt(30_000),
   /** One GitHub request, body included (GitHub itself gives up on a REST request after 10 s). */
   GITHUB_REQUEST_TIMEOUT_MS: positiveInt(15_000),
+  /**
+   * Chat turns a user may start per clock hour (approve/cancel not counted); 0: no bound. Off by default here (local
+   * runs and tests); the stack sets it from the `userTurnsPerHour` context key.
+   */
+  USER_TURNS_PER_HOUR: z.coerce.number().int().min(0).max(100_000).default(0),
   /** `emf`: CloudWatch embedded-metric-format lines on stdout (the stack sets it); `off` for local runs and tests. */
   METRICS: z.enum(['emf', 'off']).default('off'),
   METRICS_NAMESPACE: z

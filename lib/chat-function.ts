@@ -64,6 +64,8 @@ export interface ChatFunctionProps {
   reservedConcurrency?: number;
   /** The `service` dimension of the function's metrics (one per stack). */
   metricsService: string;
+  /** Turns one user may start per hour (USER_TURNS_PER_HOUR); 0: no bound. */
+  userTurnsPerHour: number;
 }
 
 /** The alias the function URL serves; CodeDeploy moves it from version to version. */
@@ -113,6 +115,7 @@ export function addChatFunction(scope: Construct, props: ChatFunctionProps, id =
       METRICS: 'emf',
       METRICS_NAMESPACE: DEFAULT_METRICS_NAMESPACE,
       METRICS_SERVICE: props.metricsService,
+      USER_TURNS_PER_HOUR: String(props.userTurnsPerHour),
       ...SOURCE_MAP_ENV,
     },
     reservedConcurrentExecutions: props.reservedConcurrency,

@@ -95,6 +95,7 @@ export class CodingAgentStack extends Stack {
       logLevel: settings.logLevel,
       reservedConcurrency: settings.chatReservedConcurrency,
       metricsService: this.stackName,
+      userTurnsPerHour: settings.userTurnsPerHour,
     });
 
     if (!hasPrompts()) {

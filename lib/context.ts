@@ -44,6 +44,7 @@ export const CONTEXT_KEYS = [
   'oauthSuccessAlarmPercent',
   'throttleAlarms',
   'dailyCostBudgetUsd',
+  'userTurnsPerHour',
 ] as const;
 
 /**
@@ -204,6 +205,11 @@ export const contextSchema = z.object({
   throttleAlarms: flagDefaulting(true),
   /** Estimated model cost per day (EstimatedCostUsd) above this many US dollars. */
   dailyCostBudgetUsd: threshold(50, 1_000_000, 'US dollars'),
+  /**
+   * Chat turns one user may start per clock hour; 0: no bound. 60 is more than a person typing sustains for an hour,
+   * and caps what a runaway script or a leaked credential can spend (each turn up to 8 model calls).
+   */
+  userTurnsPerHour: intInRange(60, 0, 100_000, 'turns per hour'),
 });
 
 export type StackContext = z.infer<typeof contextSchema>;

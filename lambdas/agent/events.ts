@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   dependency_timeout: 'A service the turn depends on did not answer in time.',
   client_disconnected: 'The client went away mid-turn: the turn stopped (kept in the history).',
   identity_misconfigured: "The deployment's GitHub identity setup is wrong (operator).",
+  rate_limited: "The user's turns for this hour are used up; the message says when the budget resets.",
   invalid_input: 'The input could not be understood (e.g. not a pull request reference).',
   internal_error: 'A bug on our side.',
 } as const satisfies Record<string, string>;

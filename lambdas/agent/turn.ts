@@ -59,6 +59,21 @@ export interface PendingWritesDeps {
   hold: HoldWrite;
 }
 
+/** A bound on turns per user: charged once per turn that may call the model, before it does. */
+export interface TurnBudget {
+  /** @throws when the budget's store fails (the turn then goes ahead: see {@link chargeBudget}) */
+  charge(userId: string): Promise<{ ok: true } | BudgetRefusal>;
+}
+
+export interface BudgetRefusal {
+  ok: false;
+  /** Turns allowed per hour. */
+  limit: number;
+  resetsAt: Date;
+  /** Whole minutes until `resetsAt`, rounded up. */
+  resetsInMinutes: number;
+}
+
 export interface ChatTurnDeps {
   model: ModelPort;
   sessions: SessionStore;
@@ -75,6 +90,8 @@ export interface ChatTurnDeps {
   logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
   /** Absent: nothing is measured. */
   metrics?: MetricsPort;
+  /** Absent (or USER_TURNS_PER_HOUR=0): turns are not bounded per user. */
+  budget?: TurnBudget;
 }
 
 export interface ChatTurnInput {
@@ -145,6 +162,13 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
     return;
   }
 
+  // Counted before any model call; approve/cancel (above) finish earlier work and are never refused.
+  const refusal = deps.budget && (await chargeBudget(deps.budget, deps.logger, input.userId));
+  if (refusal) {
+    emit({ type: 'error', code: 'rate_limited', message: rateLimitMessage(refusal) });
+    return;
+  }
+
   const tools = deps.toolsFor(scope);
   const pendingWrites = deps.pendingWrites;
   const result = await runAgentTurn(
@@ -198,6 +222,33 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
     });
   }
   await save(deps, scope, messages);
+}
+
+/**
+ * Charges one turn to the user's budget: the refusal when it is spent, else undefined. A failing budget store lets the
+ * turn through (logged): the bound is a cost control, and a DynamoDB hiccup must not stop everyone from chatting; the
+ * turn's own session reads and writes still fail it when storage is really down.
+ */
+async function chargeBudget(
+  budget: TurnBudget,
+  logger: ChatTurnDeps['logger'],
+  userId: string,
+): Promise<BudgetRefusal | undefined> {
+  try {
+    const charged = await budget.charge(userId);
+    return charged.ok ? undefined : charged;
+  } catch (error) {
+    logger.warn('Charging the turn budget failed; the turn goes ahead uncounted', { error: describe(error) });
+    return undefined;
+  }
+}
+
+function rateLimitMessage(refusal: BudgetRefusal): string {
+  return loadPrompt('rate-limited', {
+    limit: refusal.limit,
+    resets_at: refusal.resetsAt.toISOString(),
+    minutes: refusal.resetsInMinutes,
+  }).trim();
 }
 
 /** A message that is an approve/cancel (or yes/no), or undefined for an ordinary message. */

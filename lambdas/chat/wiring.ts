@@ -33,6 +33,7 @@ import { createReviewGitHub, describeReviewGitHubError } from '../review/github-
 import { formatRef } from '../review/plan';
 import type { ReviewDeps } from '../review/ports';
 import { createPlanReviewTool } from '../review/tool';
+import { createTurnBudget } from '../sessions/budget';
 import { createConsentBindings } from '../sessions/consents';
 import { createSessionStore } from '../sessions/messages';
 import { createPendingWriteStore } from '../sessions/pending-writes';
@@ -141,6 +142,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     now,
     newId: () => `p_${randomBytes(9).toString('base64url')}`,
     logger,
+    metrics,
   });
 
   const toolsFor = (scope: TurnScope): Tool[] => {
@@ -201,6 +203,15 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     newSessionId: () => randomBytes(16).toString('base64url'),
     logger,
     metrics,
+    budget:
+      config.USER_TURNS_PER_HOUR > 0
+        ? createTurnBudget({
+            client: dynamo,
+            tableName: config.SESSIONS_TABLE,
+            turnsPerHour: config.USER_TURNS_PER_HOUR,
+            now: () => now().getTime(),
+          })
+        : undefined,
   };
 
   return {

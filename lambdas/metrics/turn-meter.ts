@@ -49,7 +49,10 @@ export async function meterTurn<D extends MeteredTurnDeps, I extends { emit: Emi
   }
 }
 
-/** Tallies one turn's events; review and consent events are reported as they happen. */
+/**
+ * Tallies one turn's events; review and consent events are reported as they happen, except a posted review, which
+ * the review command reports with its figures (lambdas/review/commands.ts).
+ */
 function observeTurn(metrics: MetricsPort, now: () => number) {
   const startedAt = now();
   const knownTools = new Set<string>();
@@ -61,7 +64,6 @@ function observeTurn(metrics: MetricsPort, now: () => number) {
     firstTokenMs: undefined as number | undefined,
     consentAsked: false,
     toolCalls: 0,
-    approvedAt: undefined as number | undefined,
   };
 
   const see = (event: ChatEvent) => {
@@ -96,17 +98,10 @@ function observeTurn(metrics: MetricsPort, now: () => number) {
         return;
       case 'status':
         if (event.status === 'approved') {
-          state.approvedAt = now();
           metrics.review('approved');
         } else if (event.status === 'cancelled') {
           metrics.review('cancelled');
         }
-        return;
-      case 'review_posted':
-        metrics.review(
-          'posted',
-          state.approvedAt === undefined ? {} : { durationMs: Math.round(now() - state.approvedAt) },
-        );
         return;
       case 'error':
         state.outcome ??= event.code;

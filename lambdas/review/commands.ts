@@ -86,6 +86,7 @@ export async function runPlanCommand(deps: ReviewDeps, input: PlanCommandInput):
         loadPrompt('review-command-cancelled', { plan_id: planId, pr: formatRef(cancelled.ref) }).trim(),
       );
     }
+    const approvedAt = deps.now().getTime();
     const result = await approvePlan(deps, { userId, planId, emit, signal: input.signal });
     if (result.outcome === 'already_posted') {
       return say(
@@ -97,6 +98,14 @@ export async function runPlanCommand(deps: ReviewDeps, input: PlanCommandInput):
       );
     }
     if (result.outcome === 'completed') {
+      // Reported here, where the review's figures are known; the turn meter counts the other review events.
+      deps.metrics?.review('posted', {
+        filesReviewed: result.reviewedFiles,
+        filesSkipped: result.skippedFiles,
+        inlineAccepted: result.inlineComments,
+        inlineMoved: result.findings - result.inlineComments,
+        durationMs: deps.now().getTime() - approvedAt,
+      });
       return say(
         loadPrompt('review-command-completed', {
           pr: formatRef(stored.ref),

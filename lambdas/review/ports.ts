@@ -1,6 +1,7 @@
 import type { PlanStatus } from '../agent/events';
 import type { ModelPort } from '../agent/model';
 import type { Logger } from '../log';
+import type { MetricsPort } from '../metrics/port';
 import type { PlanModel } from './plan';
 
 /** Names one pull request. */
@@ -189,4 +190,6 @@ export interface ReviewDeps {
   newId(): string;
   /** Logs ids, counts and outcomes only: never PR content, prompts or tokens. */
   logger?: Pick<Logger, 'info' | 'warn'>;
+  /** Where a posted review's figures go; absent: not measured. */
+  metrics?: MetricsPort;
 }

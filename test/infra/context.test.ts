@@ -45,6 +45,7 @@ describe('parseContext', () => {
       oauthSuccessAlarmPercent: 90,
       throttleAlarms: true,
       dailyCostBudgetUsd: 50,
+      userTurnsPerHour: 60,
     });
   });
 
@@ -111,6 +112,14 @@ describe('parseContext', () => {
     expect(problems.find((problem) => problem.startsWith('deploymentStrategy'))).toBe(
       'deploymentStrategy: must be one of canary, linear, all-at-once (got "blue-green")',
     );
+  });
+
+  it('accepts 0 turns per hour (no bound) and names a negative or fractional one', () => {
+    expect(parseContext({ userTurnsPerHour: '0' }).userTurnsPerHour).toBe(0);
+    expect(problemsOf({ userTurnsPerHour: '-1' })[0]).toBe(
+      'userTurnsPerHour: must be at least 0 turns per hour (got "-1")',
+    );
+    expect(problemsOf({ userTurnsPerHour: '2.5' })[0]).toMatch(/^userTurnsPerHour: must be a whole number/);
   });
 
   it('turns an alarm off with 0 and throttle alarms off with false', () => {
@@ -309,6 +318,7 @@ describe('the stack under non-default context', () => {
       firstTokenAlarmMs: '0',
       throttleAlarms: 'false',
       dailyCostBudgetUsd: '5',
+      userTurnsPerHour: '0',
     });
   });
 
@@ -395,6 +405,13 @@ describe('the stack under non-default context', () => {
         .map((id) => id.replace(/[0-9A-F]{8}$/, ''))
         .sort(),
     ).toEqual(['AlarmsDailyCost', 'AlarmsErrorRate', 'AlarmsFunctionErrorRate', 'AlarmsOAuthSuccess']);
+  });
+
+  it('passes the per-user turn bound to the chat function (0: none)', () => {
+    built.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('streaming chat'),
+      Environment: { Variables: Match.objectLike({ USER_TURNS_PER_HOUR: '0' }) },
+    });
   });
 
   it('reserves the configured concurrency for the chat function', () => {

@@ -141,6 +141,7 @@ describe('CodingAgentStack resources', () => {
       METRICS: 'emf',
       METRICS_NAMESPACE: 'GitHubCodingAgent',
       METRICS_SERVICE: 'GitHubCodingAgent',
+      USER_TURNS_PER_HOUR: 60,
     });
   });
 

@@ -16,6 +16,16 @@ import { meterModel } from '../../lambdas/metrics/model-meter';
 import { type MetricsPort, noopMetrics } from '../../lambdas/metrics/port';
 import { estimateCostUsd, priceFor } from '../../lambdas/metrics/prices';
 import { meterTokenPort } from '../../lambdas/metrics/token-port-meter';
+import { parsePlanCommand, runPlanCommand } from '../../lambdas/review/commands';
+import type { ReviewDeps } from '../../lambdas/review/ports';
+import { planReview } from '../../lambdas/review/workflow';
+import {
+  createFakeGitHub,
+  createMemoryPlanStore,
+  createScriptedModel,
+  prFile,
+  VALID_PLAN,
+} from '../support/review-fakes';
 
 /** One EMF line as CloudWatch reads it. */
 interface EmfLine {
@@ -275,6 +285,93 @@ describe('turn outcomes', () => {
 
     await expect(runTurn(throwing)).rejects.toThrow('tools could not be built');
     expect(turns.map((turn) => turn.outcome)).toEqual(['internal_error']);
+  });
+});
+
+describe('a turn refused by the per-user budget', () => {
+  it('counts as its own Outcome, rate_limited, and not as a server-side error', async () => {
+    const metrics = createEmfMetrics({ namespace: 'TestNamespace', service: 'test-stack' });
+    const resetsAt = new Date(Date.UTC(2030, 0, 1, 11));
+    const refusing = {
+      charge: async () => ({ ok: false as const, limit: 2, resetsAt, resetsInMinutes: 35 }),
+    };
+
+    const events = await runTurn({ ...turnDeps(scriptedModel([]), metrics), budget: refusing });
+
+    expect(events.map((event) => event.type)).toEqual(['session', 'error']);
+    expect(lineWith('TurnOutcomes', ['service', 'Outcome'])).toMatchObject({ Outcome: 'rate_limited' });
+    expect(lineWith('Turns', ['service'])).toMatchObject({ TurnErrors: 0, TurnModelCalls: 0 });
+  });
+});
+
+describe('review metrics of an approved review', () => {
+  /** A review of two files and a skipped lock file, with one finding on a diff line and one off the diff. */
+  async function approveThroughTurn(): Promise<void> {
+    const metrics = createEmfMetrics({ namespace: 'TestNamespace', service: 'test-stack' });
+    let ids = 0;
+    const review: ReviewDeps = {
+      github: createFakeGitHub({
+        files: [
+          prFile('agent-tasks/a.ts', ['+const a = 1;']),
+          prFile('agent-tasks/b.ts', ['+const b = 2;']),
+          prFile('agent-tasks/package-lock.json', ['+{}']),
+        ],
+      }),
+      plans: createMemoryPlanStore(),
+      model: createScriptedModel((request) =>
+        request.system.startsWith('You plan')
+          ? VALID_PLAN
+          : JSON.stringify({
+              findings: [
+                { path: 'agent-tasks/a.ts', line: 1, severity: 'minor', message: 'On the diff' },
+                { path: 'agent-tasks/a.ts', line: 40, severity: 'minor', message: 'Off the diff' },
+              ],
+            }),
+      ),
+      now: () => new Date(),
+      newId: () => `p_${++ids}`,
+      settings: {
+        pathPrefixes: ['agent-tasks/'],
+        planTtlHours: 24,
+        chunkTokenBudget: 6000,
+        maxOutputTokens: 1000,
+      },
+      metrics,
+    };
+    await planReview(review, {
+      userId: 'user-1',
+      sessionId: 's-new',
+      ref: { owner: 'o', repo: 'r', number: 1 },
+    });
+    const deps: ChatTurnDeps = {
+      ...turnDeps(scriptedModel([]), metrics),
+      planCommands: {
+        parse: parsePlanCommand,
+        run: (scope, command, signal) => runPlanCommand(review, { ...scope, command, signal }),
+        listPending: async () => [],
+      },
+    };
+    await runChatTurn(deps, {
+      userId: 'user-1',
+      message: 'approve',
+      emit: () => undefined,
+      remainingMs: () => 60_000,
+    });
+  }
+
+  it("writes one ReviewsPosted line with the review's figures (the turn meter does not count it again)", async () => {
+    await approveThroughTurn();
+
+    const posted = lineWith('ReviewsPosted', ['service']);
+    expect(posted).toMatchObject({
+      ReviewsPosted: 1,
+      ReviewFilesReviewed: 2,
+      ReviewFilesSkipped: 1,
+      ReviewInlineComments: 1,
+      ReviewCommentsMovedToBody: 1,
+    });
+    expect(posted.ReviewDuration).toEqual(expect.any(Number));
+    expect(unitsOf(posted)).toMatchObject({ ReviewFilesReviewed: 'Count', ReviewDuration: 'Milliseconds' });
   });
 });
 
