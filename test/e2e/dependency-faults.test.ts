@@ -8,7 +8,8 @@ import { loadConfig } from '../../lambdas/config';
 import { createLogger } from '../../lambdas/log';
 import { type BedrockStandin, callTool, startBedrockStandin } from '../support/bedrock-standin';
 import { type BlackHole, startBlackHole } from '../support/black-hole';
-import { createAgentTable, type LocalDynamo, startDynalite } from '../support/dynalite';
+import { startAgentDynamo } from '../support/chat-function';
+import type { LocalDynamo } from '../support/dynalite';
 import { chat } from '../support/sse-client';
 
 /**
@@ -46,9 +47,7 @@ let server: LocalFunctionUrl | undefined;
 
 beforeAll(async () => {
   installLambdaGlobals();
-  dynamo = await startDynalite();
-  await createAgentTable(dynamo.client, 'sessions');
-  await createAgentTable(dynamo.client, 'plans');
+  dynamo = await startAgentDynamo();
   bedrock = await startBedrockStandin();
   hole = await startBlackHole();
 });

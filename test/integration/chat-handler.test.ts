@@ -5,7 +5,6 @@ import { type LocalFunctionUrl, startLocalFunctionUrl } from '../../bin/local/fu
 import { installLambdaGlobals } from '../../bin/local/lambda-runtime';
 import { createChatHandler } from '../../lambdas/chat/app';
 import { createAppDeps } from '../../lambdas/chat/wiring';
-import { loadConfig } from '../../lambdas/config';
 import { createStaticTokenPort } from '../../lambdas/identity';
 import { createLogger } from '../../lambdas/log';
 import {
@@ -15,7 +14,8 @@ import {
   say,
   startBedrockStandin,
 } from '../support/bedrock-standin';
-import { createAgentTable, type LocalDynamo, startDynalite } from '../support/dynalite';
+import { startAgentDynamo, testConfig } from '../support/chat-function';
+import type { LocalDynamo } from '../support/dynalite';
 import { chat, exchange, textOf } from '../support/sse-client';
 
 let dynamo: LocalDynamo;
@@ -25,19 +25,9 @@ let anonymous: LocalFunctionUrl;
 
 beforeAll(async () => {
   installLambdaGlobals();
-  dynamo = await startDynalite();
-  await createAgentTable(dynamo.client, 'sessions');
-  await createAgentTable(dynamo.client, 'plans');
+  dynamo = await startAgentDynamo();
   bedrock = await startBedrockStandin();
-  const config = loadConfig({
-    AWS_REGION: 'ap-southeast-2',
-    MODEL_ID: 'test-model',
-    SESSIONS_TABLE: 'sessions',
-    PLANS_TABLE: 'plans',
-    IDENTITY_PROVIDER: 'static',
-    GITHUB_TOKEN: 'ghp_unused_in_these_tests',
-    LOG_LEVEL: 'SILENT',
-  });
+  const config = testConfig();
   const deps = createAppDeps(config, {
     logger: createLogger('SILENT'),
     dynamo: dynamo.client,

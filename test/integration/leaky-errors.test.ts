@@ -6,11 +6,11 @@ import { installLambdaGlobals } from '../../bin/local/lambda-runtime';
 import type { ChatEvent } from '../../lambdas/agent/events';
 import { createChatHandler } from '../../lambdas/chat/app';
 import { createAppDeps } from '../../lambdas/chat/wiring';
-import { loadConfig } from '../../lambdas/config';
 import { createLogger } from '../../lambdas/log';
 import { type AgentCoreStandin, startAgentCoreStandin } from '../support/agentcore-standin';
 import { type BedrockStandin, callTool, say, startBedrockStandin } from '../support/bedrock-standin';
-import { createAgentTable, type LocalDynamo, startDynalite } from '../support/dynalite';
+import { startAgentDynamo, testConfig } from '../support/chat-function';
+import type { LocalDynamo } from '../support/dynalite';
 import { chat, exchange } from '../support/sse-client';
 
 /**
@@ -44,18 +44,10 @@ const logText = () => JSON.stringify([...logged.warn.mock.calls, ...logged.error
 
 beforeAll(async () => {
   installLambdaGlobals();
-  dynamo = await startDynalite();
-  await createAgentTable(dynamo.client, 'sessions');
-  await createAgentTable(dynamo.client, 'plans');
+  dynamo = await startAgentDynamo();
   bedrock = await startBedrockStandin();
   agentcore = await startAgentCoreStandin();
-  const config = loadConfig({
-    AWS_REGION: 'ap-southeast-2',
-    MODEL_ID: 'test-model',
-    SESSIONS_TABLE: 'sessions',
-    PLANS_TABLE: 'plans',
-    IDENTITY_PROVIDER: 'agentcore',
-  });
+  const config = testConfig({ IDENTITY_PROVIDER: 'agentcore' });
   const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
   const deps = createAppDeps(config, {
     logger,

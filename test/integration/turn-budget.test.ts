@@ -7,12 +7,12 @@ import type { ChatEvent } from '../../lambdas/agent/events';
 import { runChatTurn } from '../../lambdas/agent/turn';
 import { type ChatAppDeps, createChatHandler } from '../../lambdas/chat/app';
 import { createAppDeps } from '../../lambdas/chat/wiring';
-import { loadConfig } from '../../lambdas/config';
 import { createStaticTokenPort } from '../../lambdas/identity';
 import { createLogger } from '../../lambdas/log';
 import type { MetricsPort, TurnSummary } from '../../lambdas/metrics/port';
 import { createTurnBudget } from '../../lambdas/sessions/budget';
 import { type BedrockStandin, say, startBedrockStandin } from '../support/bedrock-standin';
+import { testConfig } from '../support/chat-function';
 import { createAgentTable, type LocalDynamo, startDynalite } from '../support/dynalite';
 import { chat, textOf } from '../support/sse-client';
 
@@ -108,16 +108,7 @@ describe('a chat turn over budget (local function URL)', () => {
   beforeAll(async () => {
     installLambdaGlobals();
     bedrock = await startBedrockStandin();
-    const config = loadConfig({
-      AWS_REGION: 'ap-southeast-2',
-      MODEL_ID: 'test-model',
-      SESSIONS_TABLE: 'sessions',
-      PLANS_TABLE: 'plans',
-      IDENTITY_PROVIDER: 'static',
-      GITHUB_TOKEN: 'ghp_unused_in_these_tests',
-      LOG_LEVEL: 'SILENT',
-      USER_TURNS_PER_HOUR: '2',
-    });
+    const config = testConfig({ USER_TURNS_PER_HOUR: '2' });
     const deps = createAppDeps(config, {
       logger: createLogger('SILENT'),
       dynamo: dynamo.client,
