@@ -123,6 +123,7 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
 
   // An approve/cancel needs the session to exist, not its history.
   let command = input.command ?? parseCommand(deps, input.message);
+  let charge: Promise<BudgetRefusal | undefined> | undefined;
   let history: ChatMessage[];
   let untrusted = false;
   try {
@@ -130,6 +131,9 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
       const pending = !isNew && (await somethingPending(deps, { userId: input.userId, sessionId, emit }));
       if (!pending) command = undefined;
     }
+    // The budget is charged while the history loads (one round trip, not two, before the first model call);
+    // approve/cancel finish earlier work and are never counted.
+    charge = !command && deps.budget ? chargeBudget(deps.budget, logger, input.userId) : undefined;
     if (isNew) {
       history = [];
     } else {
@@ -162,8 +166,7 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
     return;
   }
 
-  // Counted before any model call; approve/cancel (above) finish earlier work and are never refused.
-  const refusal = deps.budget && (await chargeBudget(deps.budget, deps.logger, input.userId));
+  const refusal = await charge;
   if (refusal) {
     emit({ type: 'error', code: 'rate_limited', message: rateLimitMessage(refusal) });
     return;
@@ -189,9 +192,17 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
     },
   );
 
-  // The mark is (re)set before the turn is kept: a history holding others' text must never lose its mark. If the mark
-  // cannot be written, the turn is not kept either (fail closed).
-  if (result.readUntrusted && pendingWrites) {
+  // A first mark is written before the turn is kept: a history holding others' text must never lack it, so if it
+  // cannot be written the turn is not kept (fail closed). An existing mark is only refreshed (its expiry follows the
+  // session's), alongside the save.
+  let refreshMark: Promise<void> | undefined;
+  if (untrusted && pendingWrites) {
+    refreshMark = pendingWrites.trust.markUntrusted(input.userId, sessionId).catch((error: unknown) => {
+      logger.warn('Refreshing the untrusted mark failed (the existing mark stays)', {
+        error: describe(error),
+      });
+    });
+  } else if (result.readUntrusted && pendingWrites) {
     try {
       await pendingWrites.trust.markUntrusted(input.userId, sessionId);
     } catch (error) {
@@ -207,7 +218,7 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
 
   const { outcome } = result;
   if (outcome.kind === 'consent') {
-    await askForConsent(deps, scope, outcome.consent);
+    await Promise.all([askForConsent(deps, scope, outcome.consent), refreshMark]);
     return;
   }
   if (outcome.kind === 'failed') emit({ type: 'error', code: outcome.code, message: outcome.message });
@@ -221,7 +232,7 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
       content: [{ text: loadPrompt('interrupted-turn', { reason }).trim() }],
     });
   }
-  await save(deps, scope, messages);
+  await Promise.all([save(deps, scope, messages), refreshMark]);
 }
 
 /**

@@ -55,12 +55,14 @@ export function createSseWriter(stream: Writable, heartbeatMs: number): SseWrite
   };
   stream.on('error', lost);
   stream.once('close', () => lost());
+  // One callback for every write (not a closure per token): a failed write means the client is gone.
+  const written = (error?: Error | null) => {
+    if (error) lost(error);
+  };
   const write = (chunk: string) => {
     if (closed || gone.signal.aborted) return;
     if (stream.destroyed) return lost();
-    stream.write(chunk, (error) => {
-      if (error) lost(error);
-    });
+    stream.write(chunk, written);
     timer?.refresh();
   };
   return {
