@@ -13,11 +13,21 @@ import {
   sampleGitHubData,
 } from './github-standin/data';
 import { parsePatch } from './github-standin/diff';
+import {
+  compare,
+  ensureHistories,
+  findCommit,
+  forcePush,
+  type PullSelector,
+  type PushedFiles,
+  pushCommit,
+} from './github-standin/history';
 import { githubOpenApi, undeclaredProperties } from './github-standin/openapi';
 import * as render from './github-standin/render';
 import { pullRequestPage } from './github-standin/web';
 
 export * from './github-standin/data';
+export type { PullSelector, PushedFiles } from './github-standin/history';
 export { fastOctokitOptions } from './github-standin/throttle';
 
 /**
@@ -28,7 +38,8 @@ export { fastOctokitOptions } from './github-standin/throttle';
  * Its own responses are validated too, so the JSON it serves has the shape Octokit gets from GitHub.
  *
  * Served operations: GET /user, GET /user/repos, GET /repos/{o}/{r}, GET+POST /repos/{o}/{r}/issues,
- * GET+POST /repos/{o}/{r}/pulls, GET /repos/{o}/{r}/pulls/{n}, GET .../pulls/{n}/files, GET+POST .../pulls/{n}/reviews.
+ * GET+POST /repos/{o}/{r}/pulls, GET /repos/{o}/{r}/pulls/{n}, GET .../pulls/{n}/files, GET+POST .../pulls/{n}/reviews,
+ * GET /repos/{o}/{r}/compare/{base}...{head} (over a commit history that `pushCommit` and `forcePush` extend).
  * Besides the API, `GET /{owner}/{repo}/pull/{n}` (where `html_url` values point) is a readable page of the pull
  * request with its reviews and inline comments beside their diff lines.
  * Lists paginate with `per_page`/`page` and `Link` headers. Auth is `authorization: token|bearer <t>` with a known,
@@ -51,6 +62,16 @@ export interface GitHubStandin {
   addToken(token: string, login: string, scopes?: string[]): void;
   /** From now on `token` gets 401 Bad credentials (a user revoked the app's authorization). */
   revokeToken(token: string): void;
+  /**
+   * Pushes one commit to a pull request's branch: `files` maps each changed path to its new content (`null` deletes
+   * it). The pull's head, commits and files follow; the old head stays an ancestor. Returns the new head SHA.
+   */
+  pushCommit(pull: PullSelector, files: PushedFiles, message?: string): string;
+  /**
+   * Force-pushes a pull request's branch: one new commit on the base with the head's files changed by `files`, so
+   * the old head is no longer reachable (compare from it answers `diverged`). Returns the new head SHA.
+   */
+  forcePush(pull: PullSelector, files: PushedFiles, message?: string): string;
   /** @throws Error listing every violation so far */
   assertNoViolations(): void;
   close(): Promise<void>;
@@ -68,7 +89,8 @@ export type StandinOperationId =
   | 'pulls/get'
   | 'pulls/list-files'
   | 'pulls/list-reviews'
-  | 'pulls/create-review';
+  | 'pulls/create-review'
+  | 'repos/compare-commits';
 
 /** A failure to inject. */
 export type GitHubFault =
@@ -509,6 +531,42 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
       };
     },
 
+    'repos/compare-commits': (context) => {
+      const repo = findRepo(context);
+      const name = fullName(repo);
+      ensureHistories(state, name);
+      const basehead = decodeURIComponent(context.path.slice(context.path.indexOf('/compare/') + 9));
+      const [baseRef = '', headRef = ''] = basehead.split('...', 2);
+      const resolve = (ref: string) => findCommit(state, name, repo.branches[ref] ?? ref);
+      const base = resolve(baseRef);
+      const head = resolve(headRef);
+      // GitHub answers 404 for a commit it does not know (never pushed, or gone after a force push and gc).
+      if (base === undefined || head === undefined) return notFound();
+      const result = compare(state, name, base, head);
+      const paged = context.query.per_page !== undefined || context.query.page !== undefined;
+      // Unpaged: the most recent 250 commits. Paged: a page of commits, and the files on page 1 only.
+      const commits = paged
+        ? paginate(result.commits, context)
+        : { page: result.commits.slice(-250), headers: {} };
+      const firstPage = !paged || Number(context.query.page ?? 1) <= 1;
+      const asCommit = (item: typeof base) => render.commit(urls, item, userByLogin(item.author));
+      return {
+        status: 200,
+        headers: commits.headers,
+        body: render.comparison(urls, {
+          repo: name,
+          basehead,
+          status: result.status,
+          base: asCommit(base),
+          mergeBase: asCommit(result.mergeBase),
+          commits: commits.page.map(asCommit),
+          behindBy: result.behindBy,
+          headSha: head.sha,
+          ...(firstPage ? { files: result.files.slice(0, 300) } : {}),
+        }),
+      };
+    },
+
     'pulls/create-review': (context) => {
       const repo = findRepo(context);
       const pull = findPull(repo, context);
@@ -774,6 +832,16 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
     },
     revokeToken(token) {
       revoked.add(token);
+    },
+    pushCommit(pull, files, message) {
+      const commit = pushCommit(state, pull, files, message);
+      options.onChange?.(state);
+      return commit.sha;
+    },
+    forcePush(pull, files, message) {
+      const commit = forcePush(state, pull, files, message);
+      options.onChange?.(state);
+      return commit.sha;
     },
     assertNoViolations() {
       if (violations.length === 0) return;

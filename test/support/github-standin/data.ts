@@ -109,6 +109,18 @@ export interface StandinReview {
   submitted_at: string | null;
 }
 
+/** One commit, with the whole tree at it (path → content), so compares and pushes diff real files. */
+export interface StandinCommit {
+  repo: string;
+  sha: string;
+  parents: string[];
+  message: string;
+  /** Login of the author. */
+  author: string;
+  date: string;
+  tree: Record<string, string>;
+}
+
 /** Everything the stand-in knows; tests read (and may seed) it directly. */
 export interface GitHubData {
   users: StandinUser[];
@@ -116,6 +128,11 @@ export interface GitHubData {
   issues: StandinIssue[];
   pulls: StandinPull[];
   reviews: StandinReview[];
+  /**
+   * Commits known by SHA (see github-standin/history.ts). A pull request seeded without them gets its base and head
+   * commits on first use, rebuilt from its patches.
+   */
+  commits?: StandinCommit[];
 }
 
 /** The sample user's login (deliberately not a real GitHub account). */

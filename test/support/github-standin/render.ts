@@ -1,5 +1,6 @@
 import type {
   GitHubData,
+  StandinCommit,
   StandinIssue,
   StandinPull,
   StandinPullFile,
@@ -386,18 +387,23 @@ export function fileStats(file: StandinPullFile): { additions: number; deletions
 
 /** The `diff-entry` shape (GET .../pulls/{n}/files). */
 export function diffEntry(urls: Urls, pull: StandinPull, file: StandinPullFile): Json {
+  return diffEntryAt(urls, pull.repo, pull.head.sha, file);
+}
+
+/** The `diff-entry` shape of a file at commit `sha` of `repo` ("owner/name"). */
+export function diffEntryAt(urls: Urls, repo: string, sha: string, file: StandinPullFile): Json {
   const { additions, deletions } = fileStats(file);
   const path = file.filename.split('/').map(encodeURIComponent).join('/');
   return {
-    sha: Buffer.from(`${pull.head.sha}:${file.filename}`).toString('hex').slice(0, 40).padEnd(40, '0'),
+    sha: Buffer.from(`${sha}:${file.filename}`).toString('hex').slice(0, 40).padEnd(40, '0'),
     filename: file.filename,
     status: file.status,
     additions,
     deletions,
     changes: additions + deletions,
-    blob_url: `${urls.web}/${pull.repo}/blob/${pull.head.sha}/${path}`,
-    raw_url: `${urls.web}/${pull.repo}/raw/${pull.head.sha}/${path}`,
-    contents_url: `${urls.api}/repos/${pull.repo}/contents/${path}?ref=${pull.head.sha}`,
+    blob_url: `${urls.web}/${repo}/blob/${sha}/${path}`,
+    raw_url: `${urls.web}/${repo}/raw/${sha}/${path}`,
+    contents_url: `${urls.api}/repos/${repo}/contents/${path}?ref=${sha}`,
     ...(file.patch !== undefined ? { patch: file.patch } : {}),
     ...(file.previous_filename !== undefined ? { previous_filename: file.previous_filename } : {}),
   };
@@ -419,5 +425,83 @@ export function review(urls: Urls, item: StandinReview, repo: StandinRepo, autho
     ...(item.submitted_at !== null ? { submitted_at: item.submitted_at } : {}),
     commit_id: item.commit_id,
     author_association: association(author.login, repo),
+  };
+}
+
+/** The `commit` shape (as compare lists it: without stats or files). */
+export function commit(urls: Urls, item: StandinCommit, author: StandinUser): Json {
+  const api = `${urls.api}/repos/${item.repo}/commits/${item.sha}`;
+  const git = {
+    name: author.name ?? author.login,
+    email: `${author.login}@users.noreply.standin.invalid`,
+    date: item.date,
+  };
+  return {
+    url: api,
+    sha: item.sha,
+    node_id: nodeId('C', Number.parseInt(item.sha.slice(0, 8), 16)),
+    html_url: `${urls.web}/${item.repo}/commit/${item.sha}`,
+    comments_url: `${api}/comments`,
+    commit: {
+      url: `${urls.api}/repos/${item.repo}/git/commits/${item.sha}`,
+      author: git,
+      committer: git,
+      message: item.message,
+      comment_count: 0,
+      tree: {
+        sha: Buffer.from(`tree:${item.sha}`).toString('hex').slice(0, 40),
+        url: `${urls.api}/repos/${item.repo}/git/trees/${item.sha}`,
+      },
+      verification: {
+        verified: false,
+        reason: 'unsigned',
+        payload: null,
+        signature: null,
+        verified_at: null,
+      },
+    },
+    author: simpleUser(urls, author),
+    committer: simpleUser(urls, author),
+    parents: item.parents.map((sha) => ({
+      sha,
+      url: `${urls.api}/repos/${item.repo}/commits/${sha}`,
+      html_url: `${urls.web}/${item.repo}/commit/${sha}`,
+    })),
+  };
+}
+
+/** The `commit-comparison` shape (GET /repos/{o}/{r}/compare/{base}...{head}). */
+export function comparison(
+  urls: Urls,
+  input: {
+    repo: string;
+    basehead: string;
+    status: 'ahead' | 'behind' | 'identical' | 'diverged';
+    base: Json;
+    mergeBase: Json;
+    commits: Json[];
+    behindBy: number;
+    headSha: string;
+    files?: StandinPullFile[];
+  },
+): Json {
+  const api = `${urls.api}/repos/${input.repo}/compare/${input.basehead}`;
+  const web = `${urls.web}/${input.repo}/compare/${input.basehead}`;
+  return {
+    url: api,
+    html_url: web,
+    permalink_url: web,
+    diff_url: `${web}.diff`,
+    patch_url: `${web}.patch`,
+    base_commit: input.base,
+    merge_base_commit: input.mergeBase,
+    status: input.status,
+    ahead_by: input.commits.length,
+    behind_by: input.behindBy,
+    total_commits: input.commits.length,
+    commits: input.commits,
+    ...(input.files === undefined
+      ? {}
+      : { files: input.files.map((file) => diffEntryAt(urls, input.repo, input.headSha, file)) }),
   };
 }
