@@ -30,6 +30,12 @@ export interface ReviewSummary {
   maxInline: number;
   /** One extra line, e.g. why inline comments were moved into the body. */
   note?: string;
+  /** The hidden review-state line (marker.ts), right after the plan marker so no cut for size drops it. */
+  stateMarker?: string;
+  /** What a re-review covered, e.g. "Reviewed commits abc1234..def5678 (3 commits, 4 files)". */
+  range?: string;
+  /** Findings left out because an earlier review of the PR posted them. */
+  repeated?: number;
 }
 
 /** GitHub caps a review body at 65,536 characters; stay clear of it. */
@@ -54,11 +60,16 @@ export function reviewMarker(planId: string): string {
 export function renderReviewBody(summary: ReviewSummary): string {
   const all = [...summary.inline, ...summary.unanchored, ...summary.overflow];
   const notes = [
+    summary.range,
     summary.note,
     summary.listingTruncated ? loadPrompt('review-body-truncated').trim() : undefined,
+    summary.repeated
+      ? loadPrompt('review-body-repeated', { count: plural(summary.repeated, 'finding') }).trim()
+      : undefined,
   ].filter(Boolean);
   const body = loadPrompt('review-body', {
     marker: reviewMarker(summary.planId),
+    state: summary.stateMarker ?? '',
     summary: severitySummary(all),
     notes: notes.map((note) => `${note}\n\n`).join(''),
     reviewed_count: plural(summary.reviewed.length, 'file'),

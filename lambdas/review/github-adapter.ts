@@ -12,6 +12,7 @@ import type { ReviewGitHub } from './ports';
  * stops the reads, never a post already under way: a post cut off half-way may still have been created.
  */
 export function createReviewGitHub(access: GitHubAccess, signal?: AbortSignal): ReviewGitHub {
+  let viewer: Promise<string> | undefined;
   return {
     async getPullRequest(ref) {
       const pull = await access.withOctokit((octokit) =>
@@ -90,8 +91,74 @@ export function createReviewGitHub(access: GitHubAccess, signal?: AbortSignal): 
         return undefined;
       });
     },
+
+    viewerLogin() {
+      // Once per turn: the token (and so the account) does not change within one.
+      viewer ??= access
+        .withOctokit((octokit) => octokit.rest.users.getAuthenticated({ request: { signal } }))
+        .then(({ data }) => data.login);
+      viewer.catch(() => {
+        viewer = undefined;
+      });
+      return viewer;
+    },
+
+    async listReviews(ref) {
+      return access.withOctokit(async (octokit) => {
+        const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, {
+          owner: ref.owner,
+          repo: ref.repo,
+          pull_number: ref.number,
+          per_page: 100,
+          request: { signal },
+        });
+        return reviews.map((review) => ({
+          id: review.id,
+          author: review.user?.login,
+          body: review.body ?? '',
+          commitId: review.commit_id ?? undefined,
+        }));
+      });
+    },
+
+    async compareCommits(ref, base, head) {
+      try {
+        const { data } = await access.withOctokit((octokit) =>
+          octokit.rest.repos.compareCommits({
+            owner: ref.owner,
+            repo: ref.repo,
+            base,
+            head,
+            request: { signal },
+          }),
+        );
+        const files = (data.files ?? []).map(({ previous_filename: previousFilename, ...file }) => ({
+          filename: file.filename,
+          status: file.status,
+          additions: file.additions,
+          deletions: file.deletions,
+          changes: file.changes,
+          ...(file.patch === undefined ? {} : { patch: file.patch }),
+          ...(previousFilename === undefined ? {} : { previousFilename }),
+        }));
+        return {
+          status: data.status,
+          aheadBy: data.ahead_by,
+          behindBy: data.behind_by,
+          files,
+          filesTruncated: files.length >= COMPARE_FILE_LIMIT,
+        };
+      } catch (error) {
+        // GitHub does not know one of the commits (a head dropped by a force push): a fact, not a failure.
+        if (isGitHubRequestError(error) && error.status === 404) return undefined;
+        throw error;
+      }
+    },
   };
 }
+
+/** GitHub lists at most this many files in a comparison. */
+const COMPARE_FILE_LIMIT = 300;
 
 /**
  * A readable sentence for a GitHub failure during planning (404, missing scope, rate limit), for the model; undefined

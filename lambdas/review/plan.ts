@@ -83,12 +83,14 @@ export function renderPlanPrompt(input: PlanInput): string {
 /** Renders the approved-or-not plan for the user from prompts/review-plan-markdown.md. */
 export function renderPlanMarkdown(
   plan: PlanModel,
-  context: { ref: PullRequestRef; title: string; scope: string },
+  context: { ref: PullRequestRef; title: string; scope: string; range?: string },
 ): string {
   return loadPrompt('review-plan-markdown', {
     pr: formatRef(context.ref),
     title: oneLine(context.title, 200),
     scope: context.scope,
+    // What a re-review covers (incremental.ts describeRange): only the commits since the last review, or all.
+    range: context.range === undefined ? '' : `**Range:** ${context.range}\n`,
     objective: oneLine(plan.objective, 500),
     steps: plan.steps.map((step, index) => `${index + 1}. ${oneLine(step, 300)}`).join('\n'),
     risks: plan.risks.length > 0 ? plan.risks.map((risk) => `- ${oneLine(risk, 300)}`).join('\n') : 'None',

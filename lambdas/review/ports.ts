@@ -2,6 +2,7 @@ import type { PlanStatus } from '../agent/events';
 import type { ModelPort } from '../agent/model';
 import type { Logger } from '../log';
 import type { MetricsPort } from '../metrics/port';
+import type { ListedReview } from './marker';
 import type { PlanModel } from './plan';
 
 /** Names one pull request. */
@@ -69,6 +70,20 @@ export interface PostedReview {
 }
 
 /**
+ * How two commits relate, from GitHub's compare API (`base...head`): `ahead` when head descends from base, `behind`
+ * when base descends from head, `diverged` when neither does (e.g. base was rewritten away by a force push),
+ * `identical` when they are the same. `files` are the changes from their merge base to head.
+ */
+export interface CommitComparison {
+  status: 'ahead' | 'behind' | 'identical' | 'diverged';
+  aheadBy: number;
+  behindBy: number;
+  files: PullRequestFile[];
+  /** GitHub lists at most 300 files in a comparison: true when it listed that many (some may be missing). */
+  filesTruncated: boolean;
+}
+
+/**
  * What the review workflow needs from GitHub. The lead's adapter builds it over the per-turn Octokit; any method may
  * throw ConsentRequiredError (lambdas/agent/tool.ts), which the workflow lets propagate.
  */
@@ -86,7 +101,26 @@ export interface ReviewGitHub {
    * after a createReview failure that GitHub may have acted on anyway (5xx, network error, timeout).
    */
   findReview(ref: PullRequestRef, marker: string): Promise<PostedReview | undefined>;
+  /** The login of the GitHub account the token acts as: only its own reviews' state markers are trusted. */
+  viewerLogin(): Promise<string>;
+  /** The PR's reviews, oldest first, with author and body (for their state markers: lambdas/review/marker.ts). */
+  listReviews(ref: PullRequestRef): Promise<ListedReview[]>;
+  /**
+   * Compares two commits of the PR's repository (`base...head`); undefined when GitHub does not know one of them
+   * (404: e.g. a head dropped by a force push and garbage-collected).
+   */
+  compareCommits(ref: PullRequestRef, base: string, head: string): Promise<CommitComparison | undefined>;
 }
+
+/**
+ * What part of the PR a plan reviews: only the commits since `fromSha` (the head of the last review), or everything
+ * (`reason`: why: the first review, asked for, or the last reviewed head is no longer part of the PR).
+ */
+export type StoredRange =
+  | { kind: 'incremental'; fromSha: string }
+  | { kind: 'full'; reason: FullReviewReason };
+
+export type FullReviewReason = 'first_review' | 'requested' | 'force_push' | 'too_many_changes';
 
 /** A stored review plan (one DynamoDB item). */
 export interface StoredPlan {
@@ -110,6 +144,8 @@ export interface StoredPlan {
   pathPrefixes?: string[];
   /** The execution lease of an `approved`/`executing` plan: absent on plans written before leases existed. */
   lease?: PlanLease;
+  /** The range the plan covers (incremental re-review); absent = the whole PR, as before re-reviews existed. */
+  range?: StoredRange;
 }
 
 /**

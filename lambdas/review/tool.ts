@@ -33,6 +33,12 @@ export const planReviewInput = z
       .describe(
         'Review every changed file, beyond the configured path scope, for this review only. Set it only when the user asks for all files.',
       ),
+    full_review: z
+      .boolean()
+      .optional()
+      .describe(
+        'Review the whole pull request again. Without it, a pull request you reviewed before is re-reviewed incrementally: only the commits since your last review ("review again", "review only new commits"). Set it only when the user asks for a full review.',
+      ),
   })
   .refine(
     (input) =>
@@ -73,7 +79,7 @@ export function createPlanReviewTool(deps: PlanReviewToolDeps): Tool {
   return defineTool({
     name: 'plan_pr_review',
     description:
-      'Start a code review of a GitHub pull request: fetches it and proposes a review plan that the user must approve before anything is reviewed or posted. Use when the user asks to review a PR.',
+      'Start a code review of a GitHub pull request: fetches it and proposes a review plan that the user must approve before anything is reviewed or posted. Use when the user asks to review a PR, or to review it again / review only its new commits (a PR reviewed before is re-reviewed from the last reviewed commit, and findings already posted are not repeated).',
     input: planReviewInput,
     readOnly: false,
     async run(input, context): Promise<ToolOutput> {
@@ -86,7 +92,15 @@ export function createPlanReviewTool(deps: PlanReviewToolDeps): Tool {
           ...(input.all_files ? { pathPrefixes: [] } : {}),
           signal: context.signal,
           supersede: !(context.sessionUntrusted?.() ?? false),
+          mode: input.full_review ? 'full' : 'auto',
         });
+        if (result.outcome === 'no_changes') {
+          return {
+            ok: true,
+            summary: result.message,
+            content: { status: 'no_changes', message: result.message },
+          };
+        }
         if (result.outcome === 'nothing_to_review') {
           return {
             ok: true,
@@ -106,6 +120,7 @@ export function createPlanReviewTool(deps: PlanReviewToolDeps): Tool {
             pull_request: pr,
             files_to_review: result.filesToReview,
             files_skipped: result.skipped,
+            range: result.range,
             note: loadPrompt('review-plan-tool-result', { plan_id: result.planId, pr }).trim(),
           },
         };

@@ -26,8 +26,20 @@ import {
   toReviewComment,
   type UnanchoredFinding,
 } from './findings';
+import { fingerprintFinding, lineTexts } from './fingerprints';
+import {
+  describeNoChanges,
+  describeRange,
+  planIncrementalReview,
+  type ReviewMode,
+  type ReviewRange,
+  readPreviousReviews,
+  resolveRange,
+  storedRange,
+} from './incremental';
 import { completeJson, repairOverheadTokens } from './json';
 import { DEFAULT_LEASE_SECONDS, leaseExpiry, leaseLapsed, RUNNING_STATUSES } from './lease';
+import { MAX_FINGERPRINTS, renderStateMarker } from './marker';
 import {
   describeNothingToReview,
   describeScope,
@@ -68,13 +80,19 @@ export type PlanReviewResult =
       markdown: string;
       filesToReview: number;
       skipped: number;
+      /** What the review will cover (incremental.ts describeRange). */
+      range: string;
     }
-  | { outcome: 'nothing_to_review'; message: string };
+  | { outcome: 'nothing_to_review'; message: string }
+  /** Nothing changed since the agent's last review of the PR: no plan, nothing to post. */
+  | { outcome: 'no_changes'; message: string };
 
 /**
  * Plans a review: fetches the PR and its files, applies the path scope and ignore rules, asks the model for a
  * PlanModel (no tools) and stores it as `pending` with the head SHA and a TTL. Older pending plans for the same PR in
  * this session are cancelled, so "approve" stays unambiguous. The caller emits the `plan` event.
+ * A PR the agent reviewed before is re-reviewed incrementally (`mode` 'auto', see incremental.ts): the plan covers only
+ * the commits since the last reviewed head, or says why it is a full review; nothing new → `no_changes`.
  * @throws ConsentRequiredError from the GitHub port; ModelOutputError / ModelError from the model
  */
 export async function planReview(
@@ -91,13 +109,23 @@ export async function planReview(
      * written by others: an injected "review it again" must not silently replace the plan the user is looking at.
      */
     supersede?: boolean;
+    /** 'auto' (default): only the commits since the agent's last review of the PR, if any; 'full': the whole PR. */
+    mode?: ReviewMode;
+    /** A `synchronize` event's `before`: a hint only (see planIncrementalReview). */
+    beforeSha?: string;
   },
 ): Promise<PlanReviewResult> {
   const ref = checkPullRequestRef(input.ref);
   const settings = resolveSettings(deps.settings);
   const pathPrefixes = input.pathPrefixes ?? settings.pathPrefixes;
   const pr = await deps.github.getPullRequest(ref);
-  const listing = await deps.github.listFiles(ref, { maxFiles: settings.maxFiles });
+  const { range } = await planIncrementalReview({ ...deps, settings }, ref, {
+    mode: input.mode ?? 'auto',
+    beforeSha: input.beforeSha,
+    pr,
+  });
+  if (range.kind === 'no_changes') return { outcome: 'no_changes', message: describeNoChanges(ref, range) };
+  const listing = range.listing;
   const selection = selectFiles(listing.files, pathPrefixes);
   const scopeInput = {
     reviewable: selection.reviewable,
@@ -134,16 +162,19 @@ export async function planReview(
     updatedAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + settings.planTtlHours * 3600,
     ...(input.pathPrefixes === undefined ? {} : { pathPrefixes: input.pathPrefixes }),
+    range: storedRange(range),
   });
   if (input.supersede !== false) await supersedeOlderPlans(deps, input.userId, input.sessionId, planId, ref);
-  deps.logger?.info('review plan created', { planId, files: selection.reviewable.length });
+  deps.logger?.info('review plan created', { planId, files: selection.reviewable.length, range: range.kind });
+  const rangeText = describeRange(range);
   return {
     outcome: 'planned',
     planId,
     plan,
-    markdown: renderPlanMarkdown(plan, { ref, title: pr.title, scope }),
+    markdown: renderPlanMarkdown(plan, { ref, title: pr.title, scope, range: rangeText }),
     filesToReview: selection.reviewable.length,
     skipped: selection.skipped.length,
+    range: rangeText,
   };
 }
 
@@ -180,6 +211,10 @@ export type ApproveResult =
       reviewedFiles: number;
       skippedFiles: number;
       modelCalls: number;
+      /** Findings dropped because an earlier review of the PR already posted them. */
+      repeatedFindings: number;
+      /** What the review covered (incremental.ts describeRange). */
+      range: string;
     }
   /** A restarted plan whose stopped run had already posted its review: reported, never posted again. */
   | { outcome: 'already_posted'; planId: string; reviewUrl: string }
@@ -349,6 +384,7 @@ export async function approvePlan(
     const run = await reviewPullRequest({ ...deps, model: counted.model }, stored, settings, {
       title: pr.title,
       description: pr.body,
+      baseSha: pr.baseSha,
       signal: input.signal,
       progress,
       onFindings: (findings) => {
@@ -382,6 +418,8 @@ export async function approvePlan(
       reviewedFiles: run.summary.reviewed.length,
       skippedFiles: run.summary.skipped.length,
       modelCalls: counted.calls(),
+      repeatedFindings: run.summary.repeated ?? 0,
+      range: run.rangeText,
     };
   } catch (error) {
     if (error instanceof PlanLeaseLostError) {
@@ -495,6 +533,29 @@ interface ReviewRun {
   overflow: AnchoredFinding[];
   unanchored: UnanchoredFinding[];
   summary: Omit<ReviewSummary, 'inline' | 'unanchored' | 'overflow' | 'note'>;
+  /** What the review covers, for the result (the body carries it only for re-reviews). */
+  rangeText: string;
+}
+
+/**
+ * The range a stored plan covers, resolved again now (its files are listed afresh): incremental from the plan's
+ * `fromSha` while that is still part of the PR, else the whole PR.
+ * @throws ReviewError when nothing is left to review since the last review
+ */
+async function planRange(
+  deps: ReviewDeps,
+  stored: StoredPlan,
+  settings: Settings,
+): Promise<Exclude<ReviewRange, { kind: 'no_changes' }>> {
+  const range = await resolveRange(deps, stored.ref, stored, {
+    from: stored.range?.kind === 'incremental' ? stored.range.fromSha : undefined,
+    fullReason: stored.range?.kind === 'full' ? stored.range.reason : 'first_review',
+    maxFiles: settings.maxFiles,
+  });
+  if (range.kind === 'no_changes') {
+    throw new ReviewError('review_failed', describeNoChanges(stored.ref, range));
+  }
+  return range;
 }
 
 async function reviewPullRequest(
@@ -504,13 +565,18 @@ async function reviewPullRequest(
   hooks: {
     title: string;
     description: string;
+    /** The PR's base commit now: recorded in the review's state marker. */
+    baseSha: string;
     signal?: AbortSignal;
     /** Streams progress and renews the run's lease. @throws PlanLeaseLostError when the run lost the plan */
     progress: (step: string, value: number) => Promise<void>;
     onFindings: (findings: Finding[]) => void;
   },
 ): Promise<ReviewRun> {
-  const listing = await deps.github.listFiles(stored.ref, { maxFiles: settings.maxFiles });
+  // What earlier reviews posted (never repeated) and the part of the PR this one covers.
+  const previous = await readPreviousReviews(deps.github, stored.ref);
+  const range = await planRange(deps, stored, settings);
+  const listing = range.listing;
   const pathPrefixes = stored.pathPrefixes ?? settings.pathPrefixes;
   const selection = selectFiles(listing.files, pathPrefixes);
   const skipped: SkippedFile[] = [...selection.skipped];
@@ -578,16 +644,42 @@ async function reviewPullRequest(
   });
 
   await hooks.progress('Checking the findings against the diff', 92);
-  const unique = dedupeFindings<AnchoredFinding | UnanchoredFinding>([...anchored, ...unanchored]);
+  const deduped = dedupeFindings<AnchoredFinding | UnanchoredFinding>([...anchored, ...unanchored]);
+  // Never post a finding an earlier review of this PR posted (by fingerprint: its path, text and code, not its line).
+  const texts = lineTexts(files);
+  const fingerprints = new Map<AnchoredFinding | UnanchoredFinding, string>();
+  const unique = deduped.filter((finding) => {
+    const fingerprint = fingerprintFinding(finding, texts);
+    if (previous.fingerprints.has(fingerprint)) return false;
+    fingerprints.set(finding, fingerprint);
+    return true;
+  });
+  const repeated = deduped.length - unique.length;
   const keptAnchored = unique.filter((finding): finding is AnchoredFinding => 'applicable' in finding);
   const keptUnanchored = unique.filter((finding): finding is UnanchoredFinding => 'reason' in finding);
   const { inline, overflow } = selectInline(keptAnchored, settings.maxInlineComments);
+  const sortedUnanchored = keptUnanchored.sort(bySeverity);
+  const posted = [...inline, ...overflow, ...sortedUnanchored].sort(bySeverity);
+  const rangeText = describeRange(range);
   return {
     inline,
     overflow,
-    unanchored: keptUnanchored.sort(bySeverity),
+    unanchored: sortedUnanchored,
+    rangeText,
     summary: {
       planId: stored.planId,
+      stateMarker: renderStateMarker({
+        head: stored.headSha,
+        base: hooks.baseSha,
+        ...(range.kind === 'incremental' ? { from: range.fromSha } : {}),
+        // Most severe first: past the cap, the least severe may be repeated later.
+        fingerprints: [...new Set(posted.map((finding) => fingerprints.get(finding) ?? ''))]
+          .filter(Boolean)
+          .slice(0, MAX_FINGERPRINTS),
+      }),
+      // A first review needs no explanation of its range; a re-review says what it covered.
+      range: range.kind === 'full' && range.reason === 'first_review' ? undefined : rangeText,
+      repeated,
       headSha: stored.headSha,
       reviewed: chunking.reviewed,
       skipped,

@@ -56,7 +56,18 @@ const itemSchema = z.object({
   lease_expires_at: n.optional(),
   /** JSON array: the path scope this plan was made with, when the user widened it for this review. */
   path_prefixes: s.optional(),
+  /** JSON: the range the plan covers (lambdas/review/incremental.ts); absent = the whole PR. */
+  review_range: s.optional(),
 });
+
+/** A stored plan's range, checked on the way back in. */
+const rangeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('incremental'), fromSha: z.string().regex(/^[0-9a-f]{40}$/) }),
+  z.object({
+    kind: z.literal('full'),
+    reason: z.enum(['first_review', 'requested', 'force_push', 'too_many_changes']),
+  }),
+]);
 
 /**
  * The DynamoDB plan store. Every transition is one conditional UpdateItem, so two concurrent approvals cannot both
@@ -243,6 +254,7 @@ function toItem(plan: StoredPlan): Item {
     item.lease_expires_at = { N: String(plan.lease.expiresAt) };
   }
   if (plan.pathPrefixes !== undefined) item.path_prefixes = { S: JSON.stringify(plan.pathPrefixes) };
+  if (plan.range !== undefined) item.review_range = { S: JSON.stringify(plan.range) };
   return item;
 }
 
@@ -269,5 +281,6 @@ function fromItem(raw: Item): StoredPlan {
     ...(item.path_prefixes
       ? { pathPrefixes: z.array(z.string()).parse(JSON.parse(item.path_prefixes.S)) }
       : {}),
+    ...(item.review_range ? { range: rangeSchema.parse(JSON.parse(item.review_range.S)) } : {}),
   };
 }

@@ -56,6 +56,15 @@ describe('DynamoDB plan store (dynalite)', () => {
     expect(read.pathPrefixes).toEqual([]);
   });
 
+  it('keeps the range a re-review covers with the plan', async () => {
+    const created = plan({ range: { kind: 'incremental', fromSha: 'c'.repeat(40) } });
+    await store.create(created);
+
+    const read = await store.get('alice', created.planId);
+
+    expect(read.range).toEqual({ kind: 'incremental', fromSha: 'c'.repeat(40) });
+  });
+
   it("does not find another user's plan", async () => {
     const created = plan();
     await store.create(created);

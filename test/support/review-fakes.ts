@@ -7,7 +7,9 @@ import {
   PlanNotFoundError,
 } from '../../lambdas/review/errors';
 import { leaseExpiry, leaseLapsed, RUNNING_STATUSES } from '../../lambdas/review/lease';
+import type { ListedReview } from '../../lambdas/review/marker';
 import type {
+  CommitComparison,
   CreateReviewInput,
   PlanStore,
   PostedReview,
@@ -23,7 +25,10 @@ export type GitHubCall =
   | { method: 'getPullRequest'; ref: PullRequestRef }
   | { method: 'listFiles'; ref: PullRequestRef; maxFiles: number }
   | { method: 'createReview'; ref: PullRequestRef; review: CreateReviewInput }
-  | { method: 'findReview'; ref: PullRequestRef; marker: string };
+  | { method: 'findReview'; ref: PullRequestRef; marker: string }
+  | { method: 'viewerLogin' }
+  | { method: 'listReviews'; ref: PullRequestRef }
+  | { method: 'compareCommits'; ref: PullRequestRef; base: string; head: string };
 
 /**
  * An in-memory ReviewGitHub with one PR. `createReview` answers from `reviewFailures` first (failing before anything
@@ -42,6 +47,12 @@ export interface FakeGitHub extends ReviewGitHub {
   findFailures: Error[];
   /** Thrown by the next getPullRequest, once. */
   nextGetFailure?: Error;
+  /** The token's account: createReview posts as it. */
+  viewer: string;
+  /** Every review on the PR, oldest first: the created ones (by `viewer`) and any a test adds. */
+  reviews: ListedReview[];
+  /** compareCommits' answer; by default GitHub does not know the commits (404 → undefined). */
+  compare?: (base: string, head: string) => CommitComparison | undefined;
 }
 
 export function createFakeGitHub(options: {
@@ -66,6 +77,8 @@ export function createFakeGitHub(options: {
     reviewFailures: [],
     lostAnswers: [],
     findFailures: [],
+    viewer: 'octo-agent',
+    reviews: [],
     async getPullRequest(ref) {
       fake.calls.push({ method: 'getPullRequest', ref });
       const failure = fake.nextGetFailure;
@@ -87,6 +100,7 @@ export function createFakeGitHub(options: {
       const failure = fake.reviewFailures.shift();
       if (failure) throw failure;
       fake.posted.push(review);
+      fake.reviews.push({ id: 1000 + fake.posted.length, author: fake.viewer, body: review.body });
       const lost = fake.lostAnswers.shift();
       if (lost) throw lost;
       return postedReview(fake, fake.posted.length - 1);
@@ -97,6 +111,18 @@ export function createFakeGitHub(options: {
       if (failure) throw failure;
       const index = fake.posted.findIndex((review) => review.body.includes(marker));
       return index === -1 ? undefined : postedReview(fake, index);
+    },
+    async viewerLogin() {
+      fake.calls.push({ method: 'viewerLogin' });
+      return fake.viewer;
+    },
+    async listReviews(ref) {
+      fake.calls.push({ method: 'listReviews', ref });
+      return structuredClone(fake.reviews);
+    },
+    async compareCommits(ref, base, head) {
+      fake.calls.push({ method: 'compareCommits', ref, base, head });
+      return fake.compare?.(base, head);
     },
   };
   return fake;

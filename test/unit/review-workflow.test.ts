@@ -342,10 +342,15 @@ describe('untrusted PR content', () => {
     await approve(h, planId);
 
     expect(h.model.requests.every((request) => request.tools === undefined)).toBe(true);
+    // Reads (the PR, earlier reviews for re-review state, files) and the one review: nothing else.
     expect(h.github.calls.map((call) => call.method)).toEqual([
       'getPullRequest',
+      'viewerLogin',
+      'listReviews',
       'listFiles',
       'getPullRequest',
+      'viewerLogin',
+      'listReviews',
       'listFiles',
       'createReview',
     ]);
