@@ -21,6 +21,11 @@ export const DEMO_PHRASES: ReadonlyArray<{ say: string; does: string }> = [
   },
   { say: 'review sample-dev/widgets#4', does: 'plans a review; then "approve" (or "cancel") runs it' },
   {
+    say: 'review again sample-dev/widgets#4',
+    does: 'after a push: reviews only the commits since the last review (nothing new: says so, posts nothing)',
+  },
+  { say: 'full review sample-dev/widgets#4', does: 'reviews the whole pull request again' },
+  {
     say: 'review sample-dev/widgets#5 all files',
     does: 'reviews beyond the agent-tasks/ scope, for this review only',
   },

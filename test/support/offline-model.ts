@@ -57,9 +57,17 @@ function answer(body: ConverseRequestBody): ScriptedTurn {
   const pr = PR_REF.exec(lastText);
   if (pr && /review/.test(message)) {
     const allFiles = /\ball files\b/.test(message);
+    // "review again" / "review only new commits" need no flag: a PR reviewed before is re-reviewed incrementally.
+    const fullReview = /\bfull review\b/.test(message);
     return toolCall(
       'plan_pr_review',
-      { owner: pr[1], repo: pr[2], pull_number: Number(pr[3]), ...(allFiles ? { all_files: true } : {}) },
+      {
+        owner: pr[1],
+        repo: pr[2],
+        pull_number: Number(pr[3]),
+        ...(allFiles ? { all_files: true } : {}),
+        ...(fullReview ? { full_review: true } : {}),
+      },
       allFiles ? 'Let me plan that review, for all files.' : 'Let me plan that review.',
     );
   }
@@ -162,7 +170,10 @@ function summarise(
     return say(`I have not done that: ${error}`);
   }
   if (result?.status === 'error') return say(`That did not work: ${error}`);
-  if (tool === 'plan_pr_review' && payload.status === 'nothing_to_review') {
+  if (
+    tool === 'plan_pr_review' &&
+    (payload.status === 'nothing_to_review' || payload.status === 'no_changes')
+  ) {
     return say(String(payload.message ?? 'There is nothing to review.'));
   }
   if (tool === 'plan_pr_review') {
