@@ -112,3 +112,39 @@ describe('findReview', () => {
     await expect(port.findReview(ref, MARKER)).resolves.toBeUndefined();
   });
 });
+
+describe('re-review reads', () => {
+  it("names the token's account", async () => {
+    await expect(reviewGitHub().viewerLogin()).resolves.toBe('sample-dev');
+  });
+
+  it('lists every review with its author and body, past the first page', async () => {
+    seedReviews(120, 'Looks fine');
+
+    const reviews = await reviewGitHub().listReviews(ref);
+
+    expect(reviews).toHaveLength(120);
+    expect(reviews[0]).toMatchObject({ author: 'sample-dev', body: 'Looks fine', commitId: 'a'.repeat(40) });
+  });
+
+  it('compares the old head with a pushed one: ahead by one, with the pushed file', async () => {
+    const port = reviewGitHub();
+    const { headSha: before } = await port.getPullRequest(ref);
+    const after = github.pushCommit(
+      { repo: 'sample-dev/widgets', number: 4 },
+      { 'src/new.ts': 'export {};\n' },
+    );
+
+    const comparison = await port.compareCommits(ref, before, after);
+
+    expect(comparison).toMatchObject({ status: 'ahead', aheadBy: 1, behindBy: 0, filesTruncated: false });
+    expect(comparison?.files.map((file) => file.filename)).toEqual(['src/new.ts']);
+  });
+
+  it('answers undefined when GitHub does not know the old head (404)', async () => {
+    const port = reviewGitHub();
+    const { headSha } = await port.getPullRequest(ref);
+
+    await expect(port.compareCommits(ref, 'f'.repeat(40), headSha)).resolves.toBeUndefined();
+  });
+});
