@@ -648,12 +648,13 @@ async function reviewPullRequest(
   // Never post a finding an earlier review of this PR posted (by fingerprint: its path, text and code, not its line).
   const texts = lineTexts(files);
   const fingerprints = new Map<AnchoredFinding | UnanchoredFinding, string>();
-  const unique = deduped.filter((finding) => {
+  const unique: Array<AnchoredFinding | UnanchoredFinding> = [];
+  for (const finding of deduped) {
     const fingerprint = fingerprintFinding(finding, texts);
-    if (previous.fingerprints.has(fingerprint)) return false;
+    if (previous.fingerprints.has(fingerprint)) continue;
     fingerprints.set(finding, fingerprint);
-    return true;
-  });
+    unique.push(finding);
+  }
   const repeated = deduped.length - unique.length;
   const keptAnchored = unique.filter((finding): finding is AnchoredFinding => 'applicable' in finding);
   const keptUnanchored = unique.filter((finding): finding is UnanchoredFinding => 'reason' in finding);
