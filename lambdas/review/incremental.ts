@@ -258,7 +258,8 @@ export function describeNoChanges(
   ref: PullRequestRef,
   range: Extract<ReviewRange, { kind: 'no_changes' }>,
 ): string {
-  return loadPrompt('review-no-changes', {
+  // The same head, or new commits that only touched what the PR's diff does not show (e.g. a merge of the base).
+  return loadPrompt(range.headSha === range.fromSha ? 'review-no-changes' : 'review-no-changes-moved', {
     pr: `${ref.owner}/${ref.repo}#${ref.number}`,
     head: shortSha(range.headSha),
     from: shortSha(range.fromSha),

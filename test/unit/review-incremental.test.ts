@@ -140,6 +140,19 @@ describe('a re-review', () => {
     expect(h.github.posted).toHaveLength(1);
   });
 
+  it('posts nothing when the new commits change nothing the PR diff shows (e.g. a merge of the base)', async () => {
+    const h = harness();
+    await review(h);
+    push(h, { files: [prFile('src/from-main.ts', ['+export {};'])] });
+
+    const { plan } = await review(h);
+
+    expect(plan.outcome === 'no_changes' ? plan.message : '').toContain(
+      'the commits since the last review (aaaaaaa..ddddddd) change nothing',
+    );
+    expect(h.github.posted).toHaveLength(1);
+  });
+
   it('reviews only the files the new commits touched and says which range it covers', async () => {
     const h = harness();
     await review(h);
