@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
-import { runCli } from '../../bin/client/main';
+import { type CliIo, runCli } from '../../bin/client/main';
 import type { WebServer } from '../../bin/client/web/server';
 import { type LocalServer, startLocalServer } from '../../bin/local/server';
 import type { ConverseRequestBody, Responder } from './bedrock-standin';
@@ -49,45 +49,68 @@ export async function startWebRig(): Promise<WebRig> {
     responder: testResponder(),
     env: { OAUTH_RETURN_URLS: `http://localhost:${callbackPort}/oauth/callback` },
   });
-  const stop = new AbortController();
-  let web: WebServer | undefined;
-  const listening = new Promise<WebServer>((resolve) => {
-    const output = new PassThrough();
-    output.resume();
-    const run = runCli({
-      argv: [
-        '--web',
-        '--port',
-        '0',
-        '--no-open',
-        '--url',
-        server.url,
-        '--callback-port',
-        String(callbackPort),
-      ],
-      env: {},
-      stdin: Readable.from([]),
-      stdout: output,
-      stderr: output,
-      signal: stop.signal,
-      onWebListening: resolve,
-    });
-    // A failure to start must not leave the test waiting for a server that never comes.
-    run.then((code) => code !== 0 && resolve(Promise.reject(new Error(`--web exited with ${code}`))));
-  });
+  let page: RunningPage;
   try {
-    web = await listening;
+    page = await startWebPage(['--url', server.url, '--callback-port', String(callbackPort)]);
   } catch (error) {
     await server.close();
     throw error;
   }
+  const web = page.web;
   return {
     server,
     web,
     async close() {
-      stop.abort(new Error('test over'));
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await page.stop();
       await server.close();
+    },
+  };
+}
+
+/** A page server started the way a user starts it. */
+export interface RunningPage {
+  web: WebServer;
+  /** Ctrl-C: stops the page server; resolves with the CLI's exit code. */
+  stop(): Promise<number>;
+}
+
+/**
+ * Runs `npm run chat -- --web --port 0 --no-open <args>` in-process (bin/client/main.ts `runCli`) and resolves once the
+ * page server listens.
+ */
+export async function startWebPage(
+  args: string[],
+  io: Pick<CliIo, 'credentials' | 'fetch'> = {},
+): Promise<RunningPage> {
+  const stop = new AbortController();
+  const output = new PassThrough();
+  output.resume();
+  let listening: (web: WebServer) => void = () => undefined;
+  const started = new Promise<WebServer>((resolve) => {
+    listening = resolve;
+  });
+  const run = runCli({
+    argv: ['--web', '--port', '0', '--no-open', ...args],
+    env: {},
+    stdin: Readable.from([]),
+    stdout: output,
+    stderr: output,
+    signal: stop.signal,
+    onWebListening: listening,
+    ...io,
+  });
+  // A CLI that exits before listening (bad flags, port taken) must fail the start, not hang it.
+  const web = await Promise.race([
+    started,
+    run.then((code) => {
+      throw new Error(`--web exited with ${code} before listening`);
+    }),
+  ]);
+  return {
+    web,
+    stop() {
+      stop.abort(new Error('test over'));
+      return run;
     },
   };
 }

@@ -2,8 +2,7 @@
  * A small Markdown reader for the chat page: model and GitHub text is untrusted, so it is never handed to innerHTML.
  * This turns it into a tree of a few allowed node kinds, which the page builds with `createElement` and `textContent`
  * (bin/client/web/page/render.ts). Raw HTML stays text; links keep only http(s) targets. Every scan is linear in the
- * text: no backtracking regex, bounded look-ahead for links, and a delimiter that found no closer is not searched
- * for again.
+ * text: no backtracking regex, and each delimiter's closer search covers the text once (see createFinder).
  */
 
 /** Inline content. */
@@ -26,6 +25,8 @@ export type Block =
 const MAX_LINK_TEXT = 500;
 const MAX_HREF = 2048;
 const MAX_DEPTH = 3;
+/** The characters inline markup can start with (`` ` `` `*` `_` `[` `h` `H`), as char codes. */
+const MAY_START_MARKUP = new Set([...'`*_[hH'].map((char) => char.charCodeAt(0)));
 
 /** Parses `text` into blocks (an unterminated code fence, mid-stream, runs to the end). */
 export function parseMarkdown(text: string): Block[] {
@@ -105,23 +106,16 @@ export function parseMarkdown(text: string): Block[] {
 export function parseInline(text: string, depth = 0): Inline[] {
   const out: Inline[] = [];
   let buffer = '';
-  const exhausted = new Set<string>();
   const pushText = () => {
     if (buffer) out.push({ kind: 'text', text: buffer });
     buffer = '';
   };
-  /** The index of `delimiter` after `from`, remembering a miss (no later search can succeed either). */
-  const closer = (delimiter: string, from: number): number => {
-    if (exhausted.has(delimiter)) return -1;
-    const found = text.indexOf(delimiter, from);
-    if (found < 0) exhausted.add(delimiter);
-    return found;
-  };
+  const find = createFinder(text);
   let index = 0;
   while (index < text.length) {
     const char = text[index] ?? '';
     if (char === '`') {
-      const end = closer('`', index + 1);
+      const end = find('`', index + 1);
       if (end > index + 1) {
         pushText();
         out.push({ kind: 'code', text: text.slice(index + 1, end) });
@@ -129,7 +123,7 @@ export function parseInline(text: string, depth = 0): Inline[] {
         continue;
       }
     } else if (depth < MAX_DEPTH && text.startsWith('**', index)) {
-      const end = closer('**', index + 2);
+      const end = find('**', index + 2);
       if (end > index + 2) {
         pushText();
         out.push({ kind: 'strong', children: parseInline(text.slice(index + 2, end), depth + 1) });
@@ -137,7 +131,7 @@ export function parseInline(text: string, depth = 0): Inline[] {
         continue;
       }
     } else if (depth < MAX_DEPTH && (char === '*' || char === '_') && opensEmphasis(text, index)) {
-      const end = closer(char, index + 1);
+      const end = find(char, index + 1);
       if (end > index + 1) {
         pushText();
         out.push({ kind: 'em', children: parseInline(text.slice(index + 1, end), depth + 1) });
@@ -145,7 +139,7 @@ export function parseInline(text: string, depth = 0): Inline[] {
         continue;
       }
     } else if (char === '[') {
-      const link = readLink(text, index, depth);
+      const link = readLink(text, index, depth, find);
       if (link) {
         pushText();
         out.push(link.node);
@@ -162,8 +156,11 @@ export function parseInline(text: string, depth = 0): Inline[] {
         continue;
       }
     }
-    buffer += char;
-    index += 1;
+    // Not markup here: copy the plain run up to the next character that could start some, in one slice.
+    let next = index + 1;
+    while (next < text.length && !MAY_START_MARKUP.has(text.charCodeAt(next))) next += 1;
+    buffer += text.slice(index, next);
+    index = next;
   }
   pushText();
   return out;
@@ -179,12 +176,35 @@ export function safeHref(href: string): string | undefined {
   }
 }
 
-/** `[text](href)` at `start`, with bounded look-ahead; undefined when it is not one or the target is not http(s). */
-function readLink(text: string, start: number, depth: number): { node: Inline; end: number } | undefined {
-  const close = boundedIndexOf(text, ']', start + 1, MAX_LINK_TEXT);
-  if (close < 0 || text[close + 1] !== '(') return undefined;
-  const paren = boundedIndexOf(text, ')', close + 2, MAX_HREF);
-  if (paren < 0) return undefined;
+/** Finds a delimiter after a position; positions only grow within one parse. */
+type Finder = (delimiter: string, from: number) => number;
+
+/**
+ * A finder that remembers the last hit (or miss) per delimiter: the scan positions only grow, so a remembered hit at
+ * or after `from` is still the first one, and a miss stays a miss. Each delimiter's search thus covers the text once.
+ */
+function createFinder(text: string): Finder {
+  const last = new Map<string, number>();
+  return (delimiter, from) => {
+    const known = last.get(delimiter);
+    if (known !== undefined && (known < 0 || known >= from)) return known;
+    const found = text.indexOf(delimiter, from);
+    last.set(delimiter, found);
+    return found;
+  };
+}
+
+/** `[text](href)` at `start`; undefined when it is not one, it is too long, or the target is not http(s). */
+function readLink(
+  text: string,
+  start: number,
+  depth: number,
+  find: Finder,
+): { node: Inline; end: number } | undefined {
+  const close = find(']', start + 1);
+  if (close < 0 || close - start > MAX_LINK_TEXT || text[close + 1] !== '(') return undefined;
+  const paren = find(')', close + 2);
+  if (paren < 0 || paren - close > MAX_HREF) return undefined;
   const href = safeHref(text.slice(close + 2, paren).trim());
   if (!href) return undefined;
   const label = text.slice(start + 1, close);
@@ -206,12 +226,6 @@ function bareUrlEnd(text: string, start: number): number {
   while (end < text.length && end - start < MAX_HREF && !/[\s<>"'`)\]]/.test(text[end] ?? ' ')) end += 1;
   while (end > start && /[.,;:!?]/.test(text[end - 1] ?? '')) end -= 1;
   return safeHref(text.slice(start, end)) ? end : start;
-}
-
-function boundedIndexOf(text: string, char: string, from: number, limit: number): number {
-  const stop = Math.min(text.length, from + limit);
-  for (let index = from; index < stop; index += 1) if (text[index] === char) return index;
-  return -1;
 }
 
 /** `*x*` / `_x_` open only before a non-space, and `_` only outside a word (snake_case stays text). */
