@@ -118,6 +118,9 @@ describe('web chat page', () => {
     await link.waitFor();
     await lastTurnSettled();
     await screenshot(page, 'web-review-posted');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'web-review-posted-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
 
     expect(objective?.length).toBeGreaterThan(0);
     expect(steps).toBeGreaterThan(0);
@@ -192,5 +195,32 @@ describe('web chat page', () => {
     expect(message).toContain('connection was lost');
     expect(state).toBe('done');
     expect(await lastTurn().locator('.tool-name').textContent()).toBe('get_current_time');
+  });
+
+  it('continues an earlier session picked from the sessions list', async () => {
+    const first = 'what time is it? (the first session)';
+    await send(first);
+    await lastTurnSettled();
+    await send('help');
+    await lastTurnSettled();
+    const entry = page.locator('button.session', { hasText: first });
+
+    await entry.click();
+    await page.locator('article.turn.past p.user', { hasText: first }).waitFor();
+    const box = page.getByRole('textbox', { name: 'Message' });
+    await box.fill(`show ${REPO}`);
+    await box.press('Enter');
+    const state = await lastTurnSettled();
+    await screenshot(page, 'web-sessions');
+
+    const sessionId = await entry.getAttribute('data-session-id');
+    const stored = (await (await fetch(`${rig.server.url}/sessions/${sessionId}`)).json()) as {
+      messages: Array<{ role: string; text: string }>;
+    };
+    expect(state).toBe('done');
+    expect(await entry.getAttribute('aria-current')).toBe('true');
+    expect(
+      stored.messages.filter((message) => message.role === 'user').map((message) => message.text),
+    ).toEqual([first, `show ${REPO}`]);
   });
 });

@@ -7,6 +7,7 @@ import {
   MAX_BODY_BYTES,
   messageRequestSchema,
   sessionIdSchema,
+  sessionListQuerySchema,
 } from '../../../lambdas/chat/protocol';
 import type { LoopbackListener, LoopbackListenerOptions } from '../oauth-listener';
 import type { RequestSigner } from '../sign';
@@ -82,7 +83,6 @@ const consentStartSchema = z.strictObject({
   session_uri: z.string().min(1).max(2048),
 });
 const consentWaitSchema = z.strictObject({ state_hash: z.string().min(1).max(256) });
-const limitSchema = z.coerce.number().int().min(1).max(50);
 
 /** A refusal with the chat function's error shape `{error, type, timestamp}`. */
 class RequestError extends Error {
@@ -139,11 +139,11 @@ export async function startWebServer(options: WebServerOptions, deps: WebServerD
       return relay(res, await upstream.request('POST', '/chat/stream', JSON.stringify(outgoing), signal));
     }
     if (method === 'GET' && path === '/api/sessions') {
-      const raw = url.searchParams.get('limit');
-      const limit = raw === null ? undefined : limitSchema.safeParse(raw);
-      if (limit && !limit.success) throw new RequestError(400, 'invalid_request', 'limit: must be 1 to 50');
-      const query = limit ? `?limit=${limit.data}` : '';
-      return relay(res, await upstream.request('GET', `/sessions${query}`, undefined, timeout(signal)));
+      const query = sessionListQuerySchema.safeParse({ limit: url.searchParams.get('limit') ?? undefined });
+      if (!query.success)
+        throw new RequestError(400, 'invalid_request', `limit: ${query.error.issues[0]?.message}`);
+      const path = `/sessions?limit=${query.data.limit}`;
+      return relay(res, await upstream.request('GET', path, undefined, timeout(signal)));
     }
     if (method === 'GET' && path.startsWith('/api/sessions/')) {
       const id = sessionIdSchema.safeParse(decodeURIComponent(path.slice('/api/sessions/'.length)));

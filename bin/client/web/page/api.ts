@@ -1,33 +1,22 @@
 import * as z from 'zod';
-import type { ChatRequest } from '../../../../lambdas/chat/protocol';
+import {
+  type ChatRequest,
+  type SessionList,
+  type SessionView,
+  sessionListSchema,
+  sessionViewSchema,
+} from '../../../../lambdas/chat/protocol';
 import { parseChatEvent, type ReceivedEvent } from '../../events';
 import { createSseParser } from '../../sse';
 
 /** The header the page server expects this run's token in (bin/client/web/guard.ts). */
 const TOKEN_HEADER = 'x-chat-web-token';
 
-/** `GET /sessions`, per docs/api.md. */
-const sessionListSchema = z.object({
-  sessions: z.array(
-    z.object({
-      session_id: z.string(),
-      title: z.string(),
-      updated_at: z.string(),
-      message_count: z.number(),
-    }),
-  ),
-});
-/** `GET /sessions/{id}`, per docs/api.md. */
-const sessionDetailSchema = z.object({
-  session_id: z.string(),
-  messages: z.array(z.object({ role: z.enum(['user', 'assistant']), text: z.string() })),
-  pending: z.array(z.object({ kind: z.enum(['plan', 'write']), id: z.string(), summary: z.string() })),
-});
 const errorBodySchema = z.object({ error: z.string(), type: z.string().optional() });
 const infoSchema = z.object({ chat_url: z.string(), signed: z.boolean() });
 
-export type SessionSummary = z.infer<typeof sessionListSchema>['sessions'][number];
-export type SessionDetail = z.infer<typeof sessionDetailSchema>;
+export type SessionSummary = SessionList['sessions'][number];
+export type SessionDetail = SessionView;
 
 /** A refusal or failure with something to tell the user; `status` 0 means the page server could not be reached. */
 export class ApiError extends Error {
@@ -113,7 +102,7 @@ export function createApi(token: string): Api {
       return (await json(sessionListSchema, await call('GET', '/api/sessions?limit=20'))).sessions;
     },
     async session(id) {
-      return json(sessionDetailSchema, await call('GET', `/api/sessions/${encodeURIComponent(id)}`));
+      return json(sessionViewSchema, await call('GET', `/api/sessions/${encodeURIComponent(id)}`));
     },
     async consentStart(stateHash, sessionUri) {
       await call('POST', '/api/consent/start', { state_hash: stateHash, session_uri: sessionUri });
