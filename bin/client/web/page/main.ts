@@ -70,6 +70,7 @@ function start(): void {
   const sessions = createSessionList(element('sessions'), api, {
     onOpen: (id) => void openSession(id),
     onNew: () => {
+      if (busy) return;
       sessionId = undefined;
       resetCards();
       log.replaceChildren();
@@ -96,7 +97,14 @@ function start(): void {
     };
   };
 
-  const runTurn = async (request: TurnRequest): Promise<void> => {
+  // One turn at a time, in order: a card's button pressed while a turn still streams waits for it to end.
+  let queue: Promise<void> = Promise.resolve();
+  const runTurn = (request: TurnRequest): Promise<void> => {
+    queue = queue.catch(() => undefined).then(() => runTurnNow(request));
+    return queue;
+  };
+
+  const runTurnNow = async (request: TurnRequest): Promise<void> => {
     const actions: TurnActions = {
       act: (type, target, label) => void runTurn({ kind: 'action', action: { type, ...target }, label }),
       resend: () => void runTurn(request),
@@ -181,7 +189,7 @@ function start(): void {
     log.lastElementChild?.scrollIntoView({ block: 'end' });
   };
 
-  const openSession = async (id: string): Promise<void> => {
+  const openSession = async (id: string, initial = false): Promise<void> => {
     if (busy) return;
     try {
       const detail = await api.session(id);
@@ -190,6 +198,8 @@ function start(): void {
       showHistory(detail);
       input.focus();
     } catch (error) {
+      // `--session <new id>`: nothing stored yet, so the first message starts the session under that id.
+      if (initial && error instanceof ApiError && error.status === 404) return;
       log.append(
         h(
           'section',
@@ -223,7 +233,7 @@ function start(): void {
       connection.textContent = `The page server does not answer: ${error instanceof Error ? error.message : String(error)}`;
     });
   void sessions.refresh();
-  if (sessionId) void openSession(sessionId);
+  if (sessionId) void openSession(sessionId, true);
   document.body.dataset.ready = 'true';
   input.focus();
 }
