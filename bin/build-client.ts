@@ -5,7 +5,8 @@
  */
 import { chmod } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
+import { loadPageAssets } from './client/web/assets';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -13,9 +14,27 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REQUIRE_SHIM =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
-/** Bundles bin/chat.ts into `outfile` (executable, with a `node` shebang). */
+/**
+ * The chat page (`--web`) is built now and baked into the bundle: the installed client has no esbuild to build it at
+ * run time, so bin/client/web/assets.ts is swapped for a module returning the built files.
+ */
+async function prebuiltPagePlugin(): Promise<Plugin> {
+  const assets = await loadPageAssets();
+  return {
+    name: 'prebuilt-chat-page',
+    setup(plugin) {
+      plugin.onLoad({ filter: /[\\/]bin[\\/]client[\\/]web[\\/]assets\.ts$/ }, () => ({
+        contents: `export async function loadPageAssets() { return ${JSON.stringify(assets)}; }`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/** Bundles bin/chat.ts into `outfile` (executable, with a `node` shebang), the chat page included. */
 export async function buildClient(outfile: string): Promise<void> {
   await build({
+    plugins: [await prebuiltPagePlugin()],
     absWorkingDir: ROOT,
     entryPoints: ['bin/chat.ts'],
     outfile,

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
-import { chatEventSchema } from '../lambdas/chat/protocol';
+import { chatEventSchema, SESSION_LIST_DEFAULT, SESSION_LIST_MAX } from '../lambdas/chat/protocol';
 import packageJson from '../package.json' with { type: 'json' };
 
 type Json = Record<string, unknown>;
@@ -135,6 +135,46 @@ function openApi(schemas: Record<string, Json>): Json {
             ),
             403: refusal('`consent_forbidden`: not your consent, wrong state, or expired.'),
             502: refusal('An identity error such as `provider_not_found` (deployment misconfigured).'),
+          },
+        },
+      },
+      '/sessions': {
+        get: {
+          operationId: 'listSessions',
+          description:
+            "The caller's unexpired sessions, most recently saved first (only the caller's, ever).",
+          parameters: [
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              description: `How many sessions (default ${SESSION_LIST_DEFAULT}).`,
+              schema: {
+                type: 'integer',
+                minimum: 1,
+                maximum: SESSION_LIST_MAX,
+                default: SESSION_LIST_DEFAULT,
+              },
+            },
+          ],
+          responses: {
+            200: json('SessionList', 'Newest first.'),
+            400: refusal('`invalid_request`: `limit` is not a whole number from 1 to 50.'),
+            401: refusal('`unauthenticated`: no IAM identity.'),
+          },
+        },
+      },
+      '/sessions/{session_id}': {
+        get: {
+          operationId: 'readSession',
+          description:
+            "One of the caller's sessions: its messages' text (tool calls left out) and the plans and writes waiting for approve/cancel.",
+          parameters: [{ name: 'session_id', in: 'path', required: true, schema: ref('SessionId') }],
+          responses: {
+            200: json('Session', 'The session.'),
+            400: refusal('`invalid_request`: the session id is malformed.'),
+            401: refusal('`unauthenticated`: no IAM identity.'),
+            404: refusal("`session_not_found`: the caller has no such session (also for another user's id)."),
           },
         },
       },

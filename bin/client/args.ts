@@ -33,9 +33,18 @@ export interface CliOptions {
   forceSign: boolean;
   /** One-shot mode when present; interactive otherwise. */
   message?: string;
+  /** `--web`: serve the chat page on loopback instead of chatting in the terminal. */
+  web: boolean;
+  /** `--port`: the page's loopback port (0 picks a free one). */
+  webPort: number;
+  /** `--no-open`: print the page's address without opening a browser. */
+  openPage: boolean;
 }
 
 export const DEFAULT_URL = 'http://localhost:8787';
+
+/** The chat page's default loopback port (`--web`). */
+export const DEFAULT_WEB_PORT = 8789;
 
 /** The environment variable naming the chat URL. */
 export const URL_ENV = 'CHAT_URL';
@@ -62,6 +71,9 @@ Options:
   --no-browser           print the GitHub authorization link without opening a browser
   --callback-port <n>    loopback port for the authorization redirect (default ${DEFAULT_CALLBACK_PORT})
   --sign                 sign requests even to a loopback URL
+  --web                  serve a chat page on http://127.0.0.1 that signs and forwards its requests
+  --port <n>             the page's port with --web (default ${DEFAULT_WEB_PORT}; 0 picks a free one)
+  --no-open              with --web, print the page's address instead of opening a browser
   -v, --version          print the version
   -h, --help             show this help
 
@@ -97,6 +109,17 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
       kind: 'error',
       message: `--callback-port must be a port number, got ${values['callback-port']}`,
     };
+  }
+  const webPort = values.port === undefined ? DEFAULT_WEB_PORT : Number(values.port);
+  if (!Number.isInteger(webPort) || webPort < 0 || webPort > 65_535) {
+    return { kind: 'error', message: `--port must be a port number, got ${values.port}` };
+  }
+  const web = values.web ?? false;
+  if (!web && (values.port !== undefined || values['no-open'])) {
+    return { kind: 'error', message: '--port and --no-open go with --web' };
+  }
+  if (web && (positionals.length > 0 || values.json)) {
+    return { kind: 'error', message: '--web serves a page: give no message and no --json' };
   }
   const chosen = [values.session !== undefined, values.continue === true, values.new === true];
   if (chosen.filter(Boolean).length > 1) {
@@ -134,6 +157,9 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
       session,
       forceSign: values.sign ?? false,
       message: message.length > 0 ? message : undefined,
+      web,
+      webPort,
+      openPage: !(values['no-open'] ?? false),
     },
   };
 }
@@ -169,6 +195,9 @@ function parse(argv: string[]) {
       continue: { type: 'boolean', short: 'c' },
       new: { type: 'boolean' },
       sign: { type: 'boolean' },
+      web: { type: 'boolean' },
+      port: { type: 'string' },
+      'no-open': { type: 'boolean' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -4,7 +4,12 @@ import { formatDemoPhrases } from '../local/demo-phrases';
 import { type CliOptions, isFollowUp, parseCliArgs, USAGE } from './args';
 import { openInBrowser } from './browser';
 import { type ChatClient, ChatClientError, createChatClient } from './chat-client';
-import { type LoopbackListener, type LoopbackListenerOptions, startLoopbackListener } from './oauth-listener';
+import {
+  DEFAULT_CALLBACK_PORT,
+  type LoopbackListener,
+  type LoopbackListenerOptions,
+  startLoopbackListener,
+} from './oauth-listener';
 import { createRenderer, type Renderer } from './render';
 import { createSessionState, type SessionState, stateFilePath } from './session-state';
 import {
@@ -15,6 +20,9 @@ import {
   type SigningCredentials,
 } from './sign';
 import { resolveChatUrl, TargetError } from './target';
+import { loadPageAssets, type PageAssets } from './web/assets';
+import { runWebPage } from './web/run';
+import type { WebServer } from './web/server';
 
 /** Exit codes: 0 fine, 1 a turn failed, 2 bad usage, 130 interrupted (Ctrl-C). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
@@ -42,6 +50,10 @@ export interface CliIo {
   sessionState?: SessionState;
   /** Reads `--outputs-file` (tests). */
   readFile?: (path: string) => Promise<string>;
+  /** `--web`: the page's files (built by esbuild when absent). */
+  loadPageAssets?: () => Promise<PageAssets>;
+  /** `--web`: told the running page server (tests). */
+  onWebListening?: (server: WebServer) => void;
 }
 
 /** `--help`: the options, then what the offline demo understands. */
@@ -89,6 +101,42 @@ export async function runCli(io: CliIo): Promise<number> {
       region,
       credentials: io.credentials ?? (await defaultCredentials(options.profile)),
     });
+  }
+
+  if (options.web) {
+    const renderer = createRenderer(io.stderr, { color: false });
+    const sessionId =
+      options.session.kind === 'id' || options.session.kind === 'continue'
+        ? await chooseSession(
+            options,
+            url,
+            io.sessionState ?? createSessionState(stateFilePath(io.env)),
+            renderer,
+          )
+        : undefined;
+    try {
+      await runWebPage({
+        chatUrl: url,
+        port: options.webPort,
+        callbackPort: options.callbackPort,
+        defaultCallbackPort: DEFAULT_CALLBACK_PORT,
+        sessionId,
+        signal: io.signal,
+        fetch: io.fetch ?? fetch,
+        signer,
+        startListener: io.startListener ?? startLoopbackListener,
+        loadAssets: io.loadPageAssets ?? loadPageAssets,
+        openBrowser: options.openPage
+          ? (io.openBrowser ?? ((page: string) => openInBrowser(page)))
+          : undefined,
+        notice: (text) => io.stdout.write(`${text}\n`),
+        onListening: io.onWebListening,
+      });
+    } catch (error) {
+      io.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      return EXIT.failed;
+    }
+    return EXIT.ok;
   }
 
   const interactive = options.message === undefined;

@@ -4,7 +4,7 @@ import type { MetricsPort } from '../metrics/port';
 import { meterTurn } from '../metrics/turn-meter';
 import { loadPrompt } from '../prompts';
 import type { ConsentBindings } from '../sessions/consents';
-import type { SessionStore } from '../sessions/messages';
+import type { SessionStore, SessionSummary } from '../sessions/messages';
 import { isDependencyTimeout } from '../timeouts';
 import { parseConfirmation, runWriteCommand } from '../writes/commands';
 import { type HoldWrite, WRITE_ID_PREFIX } from '../writes/gate';
@@ -76,7 +76,7 @@ export interface BudgetRefusal {
 
 export interface ChatTurnDeps {
   model: ModelPort;
-  sessions: SessionStore;
+  sessions: Pick<SessionStore, 'open' | 'loadRecent' | 'append'>;
   /** Where a started browser consent is bound to its user and secret state (checked by /oauth/complete). */
   consents: Pick<ConsentBindings, 'remember'>;
   limits: AgentLimits & { historyTokenBudget: number };
@@ -125,6 +125,8 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
   let command = input.command ?? parseCommand(deps, input.message);
   let charge: Promise<BudgetRefusal | undefined> | undefined;
   let history: ChatMessage[];
+  // What the session was when the turn began (null: new), so the save can write its summary in the same batch.
+  let previous: SessionSummary | null = null;
   let untrusted = false;
   try {
     if (command?.confirmation) {
@@ -137,8 +139,8 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
     if (isNew) {
       history = [];
     } else {
-      const [exists, recent, marked] = await Promise.all([
-        deps.sessions.exists(input.userId, sessionId),
+      const [summary, recent, marked] = await Promise.all([
+        deps.sessions.open(input.userId, sessionId),
         command ? [] : deps.sessions.loadRecent(input.userId, sessionId, deps.limits.historyTokenBudget),
         command || !deps.pendingWrites
           ? false
@@ -147,7 +149,8 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
       untrusted = marked;
       // A well-formed id this caller never used (client-chosen, or expired) starts a new session under it. Keys are
       // scoped by user, so another user's id is just a new, separate session for this caller.
-      history = exists ? recent : [];
+      previous = summary ?? null;
+      history = summary ? recent : [];
     }
   } catch (error) {
     logger.error('Loading the session failed', { sessionId, error: describe(error) });
@@ -162,7 +165,7 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
   const userMessage: ChatMessage = { role: 'user', content: [{ text: input.message }] };
   const scope: TurnScope = { userId: input.userId, sessionId, returnUrl: input.returnUrl, emit };
   if (command) {
-    await runCommand(deps, { input, scope, command, userMessage });
+    await runCommand(deps, { input, scope, command, userMessage, previous });
     return;
   }
 
@@ -218,7 +221,7 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
 
   const { outcome } = result;
   if (outcome.kind === 'consent') {
-    await Promise.all([askForConsent(deps, scope, outcome.consent), refreshMark]);
+    await Promise.all([askForConsent(deps, scope, outcome.consent, previous), refreshMark]);
     return;
   }
   if (outcome.kind === 'failed') emit({ type: 'error', code: outcome.code, message: outcome.message });
@@ -232,7 +235,7 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
       content: [{ text: loadPrompt('interrupted-turn', { reason }).trim() }],
     });
   }
-  await Promise.all([save(deps, scope, messages), refreshMark]);
+  await Promise.all([save(deps, scope, messages, previous), refreshMark]);
 }
 
 /**
@@ -282,7 +285,13 @@ async function somethingPending(deps: ChatTurnDeps, scope: TurnScope): Promise<b
 /** Runs an approve/cancel in this stream and keeps the exchange in the history. */
 async function runCommand(
   deps: ChatTurnDeps,
-  turn: { input: ChatTurnInput; scope: TurnScope; command: PendingCommand; userMessage: ChatMessage },
+  turn: {
+    input: ChatTurnInput;
+    scope: TurnScope;
+    command: PendingCommand;
+    userMessage: ChatMessage;
+    previous: SessionSummary | null;
+  },
 ): Promise<void> {
   // The review must stop (and post nothing) before the invocation's time runs out.
   const budget = AbortSignal.timeout(Math.max(1, turn.input.remainingMs() - deps.limits.reserveMs));
@@ -291,13 +300,13 @@ async function runCommand(
   try {
     reply = await routeCommand(deps, turn.scope, turn.command, signal);
   } catch (error) {
-    if (error instanceof ConsentRequiredError) return askForConsent(deps, turn.scope, error);
+    if (error instanceof ConsentRequiredError) return askForConsent(deps, turn.scope, error, turn.previous);
     if (!(error instanceof ActionError)) throw error;
     turn.scope.emit({ type: 'error', code: error.code, message: error.message });
     reply = error.message;
   }
   const answer: ChatMessage = { role: 'assistant', content: [{ text: reply || '(no reply)' }] };
-  await save(deps, turn.scope, [turn.userMessage, answer]);
+  await save(deps, turn.scope, [turn.userMessage, answer], turn.previous);
 }
 
 /**
@@ -358,6 +367,7 @@ async function askForConsent(
   deps: ChatTurnDeps,
   scope: TurnScope,
   consent: ConsentRequiredError,
+  previous: SessionSummary | null,
 ): Promise<void> {
   try {
     if (consent.userCode === undefined) {
@@ -372,7 +382,7 @@ async function askForConsent(
     });
     return;
   }
-  await deps.sessions.append(scope.userId, scope.sessionId, []).catch((error: unknown) => {
+  await deps.sessions.append(scope.userId, scope.sessionId, [], previous).catch((error: unknown) => {
     deps.logger.error('Saving the session failed', { sessionId: scope.sessionId, error: describe(error) });
   });
   scope.emit({
@@ -386,9 +396,14 @@ async function askForConsent(
 }
 
 /** Saves the turn's messages; a failure is reported in the stream (the answer was already delivered). */
-async function save(deps: ChatTurnDeps, scope: TurnScope, messages: ChatMessage[]): Promise<void> {
+async function save(
+  deps: ChatTurnDeps,
+  scope: TurnScope,
+  messages: ChatMessage[],
+  previous: SessionSummary | null,
+): Promise<void> {
   try {
-    await deps.sessions.append(scope.userId, scope.sessionId, messages);
+    await deps.sessions.append(scope.userId, scope.sessionId, messages, previous);
   } catch (error) {
     deps.logger.error('Saving the turn failed', { sessionId: scope.sessionId, error: describe(error) });
     scope.emit({

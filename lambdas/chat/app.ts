@@ -7,13 +7,16 @@ import type { Logger } from '../log';
 import type { ConsentBindings } from '../sessions/consents';
 import { isDependencyTimeout } from '../timeouts';
 import { callerFromEvent } from './identity';
+import { sessionIdSchema, sessionListQuerySchema } from './protocol';
 import {
   type ChatRequest,
   chatRequestSchema,
   HttpError,
   oauthCompleteSchema,
   parseJsonBody,
+  parseWith,
 } from './request';
+import { listSessions, readSession, type SessionViewDeps } from './session-view';
 import { createSseWriter, SSE_HEADERS } from './sse';
 
 /** Everything the handler needs, built once per cold start (or by the local server). */
@@ -21,6 +24,8 @@ export interface ChatAppDeps {
   turn: ChatTurnDeps;
   tokenPort: Pick<GitHubTokenPort, 'completeConsent'>;
   consents: Pick<ConsentBindings, 'verify' | 'forget'>;
+  /** `GET /sessions` and `GET /sessions/{session_id}`. */
+  sessionView: SessionViewDeps;
   logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
   /** Idle time before a `: ping` comment (default 15 s). */
   heartbeatMs?: number;
@@ -31,7 +36,18 @@ const ROUTES: Record<string, string> = {
   '/chat/stream': 'POST',
   '/oauth/complete': 'POST',
   '/health': 'GET',
+  '/sessions': 'GET',
+  '/sessions/{session_id}': 'GET',
 };
+const SESSION_PATH = '/sessions/';
+
+/** The route a path takes: itself, or `/sessions/{session_id}` with the id (validated later). */
+function routeOf(path: string): { route: string; sessionId?: string } {
+  if (path.startsWith(SESSION_PATH)) {
+    return { route: '/sessions/{session_id}', sessionId: path.slice(SESSION_PATH.length) };
+  }
+  return { route: path };
+}
 
 /**
  * The function URL's streaming handler (wrap it with `awslambda.streamifyResponse`): routes, authenticates from the
@@ -45,7 +61,8 @@ export function createChatHandler(deps: ChatAppDeps): StreamifyHandler<Event, vo
     // A base URL ending in "/" (the ChatUrl output does) plus "/chat/stream" gives "//chat/stream": same route.
     const path = (event.rawPath ?? '/').replace(/\/{2,}/g, '/');
     try {
-      const allowed = ROUTES[path];
+      const { route, sessionId } = routeOf(path);
+      const allowed = ROUTES[route];
       if (allowed === undefined) throw new HttpError(404, 'not_found', `No route for ${method} ${path}`);
       if (method !== allowed) {
         throw new HttpError(405, 'method_not_allowed', `${path} accepts ${allowed} only`);
@@ -72,6 +89,21 @@ export function createChatHandler(deps: ChatAppDeps): StreamifyHandler<Event, vo
         });
         return await sendJson(responseStream, 200, { status: 'completed' });
       }
+      if (route === '/sessions') {
+        const { limit } = parseWith(sessionListQuerySchema, event.queryStringParameters ?? {});
+        return await sendJson(
+          responseStream,
+          200,
+          await listSessions(deps.sessionView, caller.userId, limit),
+        );
+      }
+      if (sessionId !== undefined) {
+        const id = parseWith(sessionIdSchema, sessionId, 'session_id');
+        const session = await readSession(deps.sessionView, caller.userId, id);
+        // Also for another user's id: whether it exists elsewhere is not the caller's business.
+        if (!session) throw new HttpError(404, 'session_not_found', `You have no session ${id}`);
+        return await sendJson(responseStream, 200, session);
+      }
       const request = parseJsonBody(event, chatRequestSchema);
       await streamChat(deps, heartbeatMs, request, caller.userId, responseStream, context);
     } catch (error) {
@@ -81,7 +113,7 @@ export function createChatHandler(deps: ChatAppDeps): StreamifyHandler<Event, vo
         responseStream,
         failure.status,
         { error: failure.message, type: failure.type, timestamp: new Date().toISOString() },
-        failure.status === 405 ? { allow: ROUTES[path] ?? '' } : {},
+        failure.status === 405 ? { allow: ROUTES[routeOf(path).route] ?? '' } : {},
       );
     }
   };

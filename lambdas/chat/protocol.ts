@@ -98,3 +98,66 @@ export const httpErrorBodySchema = z
     timestamp: z.string().meta({ description: 'ISO 8601.' }),
   })
   .meta({ id: 'HttpError' });
+
+/** Sessions listed by `GET /sessions` when the query names no `limit`, and the most it may ask for. */
+export const SESSION_LIST_DEFAULT = 20;
+export const SESSION_LIST_MAX = 50;
+
+/** The query of `GET /sessions` (other parameters are ignored). */
+export const sessionListQuerySchema = z.object({
+  limit: z.coerce
+    .number({ error: `must be a whole number from 1 to ${SESSION_LIST_MAX}` })
+    .int(`must be a whole number from 1 to ${SESSION_LIST_MAX}`)
+    .min(1, `must be a whole number from 1 to ${SESSION_LIST_MAX}`)
+    .max(SESSION_LIST_MAX, `must be a whole number from 1 to ${SESSION_LIST_MAX}`)
+    .default(SESSION_LIST_DEFAULT),
+});
+
+/** One session in `GET /sessions`. */
+export const sessionSummarySchema = z
+  .object({
+    session_id: z.string(),
+    title: z.string().meta({
+      description:
+        "The session's first user message, whitespace-collapsed, at most 80 characters (plain text).",
+    }),
+    updated_at: z.string().meta({ description: 'ISO 8601: when the session was last saved.' }),
+    message_count: z
+      .number()
+      .int()
+      .nonnegative()
+      .meta({ description: 'Messages stored, tool messages included.' }),
+  })
+  .meta({ id: 'SessionSummary' });
+
+/** `200` of `GET /sessions`: the caller's sessions, newest first. */
+export const sessionListSchema = z
+  .object({ sessions: z.array(sessionSummarySchema) })
+  .meta({ id: 'SessionList', description: "The caller's unexpired sessions, most recently saved first." });
+export type SessionList = z.infer<typeof sessionListSchema>;
+
+/** A message of a session as people read it: its text only (tool calls and results are left out). */
+export const sessionMessageSchema = z
+  .object({ role: z.enum(['user', 'assistant']), text: z.string() })
+  .meta({ id: 'SessionMessage' });
+
+/** Something of the session that waits for the caller's approve/cancel. */
+export const pendingItemSchema = z
+  .object({
+    kind: z.enum(['plan', 'write']),
+    id: z.string().meta({ description: 'A `plan_id` (p_…) or an `action_id` (w_…) for an action request.' }),
+    summary: z.string(),
+  })
+  .meta({ id: 'PendingItem' });
+
+/** `200` of `GET /sessions/{session_id}`. */
+export const sessionViewSchema = z
+  .object({
+    session_id: z.string(),
+    messages: z.array(sessionMessageSchema).meta({ description: 'Oldest first; text content only.' }),
+    pending: z
+      .array(pendingItemSchema)
+      .meta({ description: "The session's pending review plans and withheld writes." }),
+  })
+  .meta({ id: 'Session', description: 'One session of the caller, to show and continue.' });
+export type SessionView = z.infer<typeof sessionViewSchema>;

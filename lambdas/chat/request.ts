@@ -51,6 +51,19 @@ export function parseJsonBody<T>(event: LambdaFunctionURLEventWithIAMAuthorizer,
   return parsed.data;
 }
 
+/**
+ * Validates a query string or path parameter: 400 `invalid_request` naming the field (`name` for a bare value).
+ * @throws HttpError
+ */
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown, name?: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const problems = describeIssues(parsed.error);
+    throw new HttpError(400, 'invalid_request', name ? `${name}: ${problems}` : problems);
+  }
+  return parsed.data;
+}
+
 /** Case-insensitive header lookup (function URLs lower-case them; the local server may not). */
 export function header(event: LambdaFunctionURLEventWithIAMAuthorizer, name: string): string | undefined {
   const headers = event.headers ?? {};

@@ -218,6 +218,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     turn,
     tokenPort,
     consents,
+    sessionView: { sessions, plans, writes: pendingWriteStore },
     logger,
     heartbeatMs: overrides.heartbeatMs,
   };

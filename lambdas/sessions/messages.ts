@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  type AttributeValue,
   BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -10,13 +11,34 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import type { ChatMessage } from '../agent/model';
-import { fitMessage } from './fit';
+import { fitMessage, MAX_STORED_MESSAGE_BYTES } from './fit';
 import { repairHistory } from './history';
+
+/** What the session list shows of a session (its per-user index item). */
+export interface SessionSummary {
+  sessionId: string;
+  /** The session's first user message, whitespace-collapsed, at most 80 characters ('' until there is one). */
+  title: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601: the last save. */
+  updatedAt: string;
+  messageCount: number;
+}
 
 /** Chat history per user and session: one item per message, so a session never nears DynamoDB's 400 KB item limit. */
 export interface SessionStore {
   /** Whether `sessionId` exists for this user (another user's session id simply does not). */
   exists(userId: string, sessionId: string): Promise<boolean>;
+  /** The session's summary, or undefined when this user has no such unexpired session (one consistent read). */
+  open(userId: string, sessionId: string): Promise<SessionSummary | undefined>;
+  /** The user's unexpired sessions, most recently saved first, at most `limit`. */
+  list(userId: string, limit: number): Promise<SessionSummary[]>;
+  /**
+   * The session's newest `maxMessages` stored messages, oldest first, as stored (no repair): for showing a
+   * conversation, not for the model.
+   */
+  transcript(userId: string, sessionId: string, maxMessages: number): Promise<ChatMessage[]>;
   /**
    * The newest messages that fit `budgetTokens`, oldest first, as a history Bedrock accepts: it starts at a user text
    * message, never separates a tool use from its result, and messages a failed write lost are repaired around (see
@@ -27,8 +49,18 @@ export interface SessionStore {
    * Appends a turn's messages in order (none: just creates or touches the session) and refreshes its expiry. A message
    * too big for one item is stored with its largest tool results cut (see fitMessage), so a turn is never lost to
    * DynamoDB's 400 KB item limit.
+   *
+   * `previous` is what {@link SessionStore.open} gave at the start of this turn (`null`: the session is new). With it
+   * the session's index item is one more put in the messages' batch (one request); without it (`undefined`) it is an
+   * UpdateItem alongside. Two concurrent turns of one session that both pass `previous` may undercount
+   * `messageCount` (the later put wins): it is a figure for people, never used to read history.
    */
-  append(userId: string, sessionId: string, messages: ChatMessage[]): Promise<void>;
+  append(
+    userId: string,
+    sessionId: string,
+    messages: ChatMessage[],
+    previous?: SessionSummary | null,
+  ): Promise<void>;
 }
 
 export interface SessionStoreOptions {
@@ -53,14 +85,39 @@ const messageSchema = z.object({
   content: z.array(z.record(z.string(), z.unknown())).min(1),
 });
 
-const META_SK = 'META';
+/** Where sessions saved before the per-user index kept their summary (read only: see readLegacyMeta). */
+const LEGACY_META_SK = 'META';
 const MSG_PREFIX = 'MSG#';
+const INDEX_PREFIX = 'SESSION#';
 const BATCH_LIMIT = 25;
 const MAX_BATCH_ATTEMPTS = 5;
+const TITLE_CHARACTERS = 80;
 
-/** The partition key: every item of a session sits under its owner's id. */
+type Item = Record<string, AttributeValue>;
+
+/** The partition key of a session's messages: every item of a session sits under its owner's id. */
 export function sessionKey(userId: string, sessionId: string): string {
   return `USER#${userId}#SESSION#${sessionId}`;
+}
+
+/** The key of a session's index item: all of a user's sessions in one partition, so listing them is one Query. */
+export function sessionIndexKey(userId: string, sessionId: string): Item {
+  return { pk: { S: `USER#${userId}` }, sk: { S: `${INDEX_PREFIX}${sessionId}` } };
+}
+
+/** A session's title: its first user text, whitespace collapsed, cut to 80 characters ('' when there is none). */
+export function sessionTitle(messages: readonly ChatMessage[]): string {
+  for (const message of messages) {
+    if (message.role !== 'user') continue;
+    const text = message.content
+      .flatMap((block) => ('text' in block ? [block.text] : []))
+      .join(' ')
+      .replace(/\s+/g, ' ')
+      .trim();
+    // By code point, so a cut never splits a surrogate pair.
+    if (text !== '') return Array.from(text).slice(0, TITLE_CHARACTERS).join('');
+  }
+  return '';
 }
 
 /** A rough token count (characters / 4): used only to bound history, never to bill. */
@@ -77,19 +134,96 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
   const retryBaseMs = options.retryBaseMs ?? 200;
   const expiresAt = () => String(Math.floor(now() / 1000) + options.ttlDays * 86_400);
 
-  return {
+  const nowSeconds = () => Math.floor(now() / 1000);
+  const unexpired = (item: Item) => Number(item.expires_at?.N ?? 0) > nowSeconds();
+
+  /** Sessions saved before the index item existed: their META item, until they expire (SESSION_TTL_DAYS). */
+  const readLegacyMeta = async (userId: string, sessionId: string): Promise<SessionSummary | undefined> => {
+    const result = await client.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: sessionKey(userId, sessionId) }, sk: { S: LEGACY_META_SK } },
+        ConsistentRead: true,
+      }),
+    );
+    if (result.Item === undefined || !unexpired(result.Item)) return undefined;
+    return toSummary({ ...result.Item, session_id: { S: sessionId } });
+  };
+
+  const store: SessionStore = {
     async exists(userId, sessionId) {
+      return (await store.open(userId, sessionId)) !== undefined;
+    },
+
+    async open(userId, sessionId) {
       const result = await client.send(
         new GetItemCommand({
           TableName: tableName,
-          Key: { pk: { S: sessionKey(userId, sessionId) }, sk: { S: META_SK } },
-          ProjectionExpression: 'expires_at',
+          Key: sessionIndexKey(userId, sessionId),
           // The same user flow may have just created the session: an eventually consistent read could miss it.
           ConsistentRead: true,
         }),
       );
-      const expiry = Number(result.Item?.expires_at?.N ?? 0);
-      return result.Item !== undefined && expiry * 1000 > now();
+      if (result.Item === undefined) return readLegacyMeta(userId, sessionId);
+      return unexpired(result.Item) ? toSummary(result.Item) : undefined;
+    },
+
+    async list(userId, limit) {
+      // The index is keyed by session id, not time: read the user's index items (small, one page per ~5,000 sessions)
+      // and sort them here, rather than pay a secondary index on every save.
+      const items: Item[] = [];
+      let cursor: Item | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            FilterExpression: 'expires_at > :now',
+            ExpressionAttributeValues: {
+              ':pk': { S: `USER#${userId}` },
+              ':prefix': { S: INDEX_PREFIX },
+              ':now': { N: String(nowSeconds()) },
+            },
+            // The list is read right after the caller's own turns: it must show them.
+            ConsistentRead: true,
+            ExclusiveStartKey: cursor,
+          }),
+        );
+        items.push(...(page.Items ?? []));
+        cursor = page.LastEvaluatedKey;
+      } while (cursor);
+      return items
+        .map(toSummary)
+        .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+        .slice(0, limit);
+    },
+
+    async transcript(userId, sessionId, maxMessages) {
+      const newestFirst: ChatMessage[] = [];
+      let cursor: QueryCommandOutput['LastEvaluatedKey'];
+      reading: do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
+            ExpressionAttributeValues: {
+              ':pk': { S: sessionKey(userId, sessionId) },
+              ':msg': { S: MSG_PREFIX },
+            },
+            ProjectionExpression: 'body, expires_at',
+            ScanIndexForward: false,
+            Limit: Math.min(pageSize, maxMessages),
+            ExclusiveStartKey: cursor,
+            ConsistentRead: true,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          if (!unexpired(item) || newestFirst.length >= maxMessages) break reading;
+          newestFirst.push(messageSchema.parse(JSON.parse(item.body?.S ?? 'null')) as ChatMessage);
+        }
+        cursor = page.LastEvaluatedKey;
+      } while (cursor);
+      return newestFirst.reverse();
     },
 
     async loadRecent(userId, sessionId, budgetTokens) {
@@ -127,37 +261,62 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       return repairHistory(newestFirst.reverse());
     },
 
-    async append(userId, sessionId, messages) {
+    async append(userId, sessionId, messages, previous) {
       const pk = sessionKey(userId, sessionId);
       const expiry = expiresAt();
+      const at = new Date(now()).toISOString();
       // Sort keys order messages by time, then by position in the turn; the random part keeps concurrent turns apart.
       const turnKey = `${MSG_PREFIX}${String(now()).padStart(15, '0')}#${randomBytes(4).toString('hex')}`;
       const writes: WriteRequest[] = messages.map((original, index) => {
-        const message = fitMessage(original);
+        const { message, body } = storedForm(original);
         return {
           PutRequest: {
             Item: {
               pk: { S: pk },
               sk: { S: `${turnKey}#${String(index).padStart(3, '0')}` },
               role: { S: message.role },
-              body: { S: JSON.stringify(message) },
-              tokens: { N: String(estimateTokens(message)) },
+              body: { S: body },
+              tokens: { N: String(tokensOfBody(body, message.role)) },
               expires_at: { N: expiry },
             },
           },
         };
       });
+      if (previous !== undefined) {
+        // The index item goes last: if the batch is cut short, the messages it points at are already written.
+        writes.push({
+          PutRequest: {
+            Item: indexItem(
+              userId,
+              sessionId,
+              {
+                sessionId,
+                title: previous?.title || sessionTitle(messages),
+                createdAt: previous?.createdAt ?? at,
+                updatedAt: at,
+                messageCount: (previous?.messageCount ?? 0) + messages.length,
+              },
+              expiry,
+            ),
+          },
+        });
+        await writeAll(client, tableName, writes, retryBaseMs);
+        return;
+      }
       await Promise.all([
         writes.length > 0 ? writeAll(client, tableName, writes, retryBaseMs) : undefined,
         client.send(
           new UpdateItemCommand({
             TableName: tableName,
-            Key: { pk: { S: pk }, sk: { S: META_SK } },
+            Key: sessionIndexKey(userId, sessionId),
             UpdateExpression:
-              'SET created_at = if_not_exists(created_at, :now), updated_at = :now, expires_at = :exp ADD message_count :n',
+              'SET session_id = :id, created_at = if_not_exists(created_at, :now), updated_at = :now, expires_at = :exp, ' +
+              'title = if_not_exists(title, :title) ADD message_count :n',
             ExpressionAttributeValues: {
-              ':now': { S: new Date(now()).toISOString() },
+              ':id': { S: sessionId },
+              ':now': { S: at },
               ':exp': { N: expiry },
+              ':title': { S: sessionTitle(messages) },
               ':n': { N: String(messages.length) },
             },
           }),
@@ -165,6 +324,52 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       ]);
     },
   };
+  return store;
+}
+
+/** The index item of a session (sessions table, pk `USER#<userId>`, sk `SESSION#<sessionId>`). */
+function indexItem(userId: string, sessionId: string, summary: SessionSummary, expiry: string): Item {
+  return {
+    ...sessionIndexKey(userId, sessionId),
+    session_id: { S: sessionId },
+    title: { S: summary.title },
+    created_at: { S: summary.createdAt },
+    updated_at: { S: summary.updatedAt },
+    message_count: { N: String(summary.messageCount) },
+    expires_at: { N: expiry },
+  };
+}
+
+function toSummary(item: Item): SessionSummary {
+  const updatedAt = item.updated_at?.S ?? '';
+  return {
+    sessionId: item.session_id?.S ?? '',
+    title: item.title?.S ?? '',
+    createdAt: item.created_at?.S ?? updatedAt,
+    updatedAt,
+    messageCount: Number(item.message_count?.N ?? 0),
+  };
+}
+
+/**
+ * The message as stored and its JSON body, serialised once on the hot path: a message that fits is not measured again
+ * by fitMessage, and its token estimate is read off the body's length.
+ */
+function storedForm(original: ChatMessage): { message: ChatMessage; body: string } {
+  const body = serialise(original);
+  if (Buffer.byteLength(body, 'utf8') <= MAX_STORED_MESSAGE_BYTES) return { message: original, body };
+  const message = fitMessage(original);
+  return { message, body: serialise(message) };
+}
+
+/** `{"role":…,"content":…}` in that order only, so the wrapper around the content has a known length. */
+function serialise(message: ChatMessage): string {
+  return JSON.stringify({ role: message.role, content: message.content });
+}
+
+/** Exactly {@link estimateTokens} of the message, from its body: the body less `{"role":"…","content":` and `}`. */
+function tokensOfBody(body: string, role: string): number {
+  return Math.ceil((body.length - role.length - 22) / 4);
 }
 
 /**

@@ -16,8 +16,31 @@ describe('client arguments', () => {
         session: { kind: 'default' },
         forceSign: false,
         message: undefined,
+        web: false,
+        webPort: 8789,
+        openPage: true,
       },
     });
+  });
+
+  it('reads --web with --port and --no-open', () => {
+    expect(parseCliArgs(['--web', '--port', '0', '--no-open'])).toMatchObject({
+      kind: 'run',
+      options: { web: true, webPort: 0, openPage: false },
+    });
+  });
+
+  it('refuses --web with a message or --json, and --port without --web', () => {
+    expect(parseCliArgs(['--web', 'hello'])).toMatchObject({
+      kind: 'error',
+      message: expect.stringContaining('--web'),
+    });
+    expect(parseCliArgs(['--web', '--json'])).toMatchObject({ kind: 'error' });
+    expect(parseCliArgs(['--port', '9000'])).toMatchObject({
+      kind: 'error',
+      message: expect.stringContaining('--web'),
+    });
+    expect(parseCliArgs(['--web', '--port', '70000'])).toMatchObject({ kind: 'error' });
   });
 
   it('joins positionals into a one-shot message', () => {

@@ -103,7 +103,13 @@ function turnDeps(model: ModelPort, metrics: MetricsPort, tools: Tool[] = []): C
   return {
     model,
     sessions: {
-      exists: async () => true,
+      open: async (_user, sessionId) => ({
+        sessionId,
+        title: 'earlier',
+        createdAt: '2026-01-01T00:00:00.000Z',
+        updatedAt: '2026-01-01T00:00:00.000Z',
+        messageCount: 2,
+      }),
       loadRecent: async () => [],
       append: async (_user, _session, messages) => {
         saved.push(messages);
