@@ -4,7 +4,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createBedrockModel, type RetryPolicy } from '../agent/bedrock';
 import { createCurrentTimeTool } from '../agent/builtin-tools';
 import type { ModelPort } from '../agent/model';
-import type { Tool } from '../agent/tool';
+import type { ToolContext } from '../agent/tool';
+import { createToolSet } from '../agent/tool-specs';
 import type { ChatTurnDeps, PendingWritesDeps, PlanCommands, TurnScope } from '../agent/turn';
 import {
   awsTimeouts,
@@ -145,15 +146,21 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     metrics,
   });
 
-  const toolsFor = (scope: TurnScope): Tool[] => {
-    // One access per turn: every tool shares its token (and so at most one consent).
-    const access = accessFor(scope);
-    return [
-      currentTime,
-      ...createGitHubTools(access),
-      createPlanReviewTool({ ...reviewWith(access), describeGitHubError: describeReviewGitHubError }),
-    ].map(stopTurnOnTimeout);
+  // Built once per cold start and shared by every turn; each turn binds its own GitHub access (bindTurn below).
+  const githubOf = (context: ToolContext): GitHubAccess => {
+    if (!context.github) throw new Error('No GitHub access is bound to this turn');
+    return context.github;
   };
+  const tools = createToolSet(
+    [
+      currentTime,
+      ...createGitHubTools(githubOf),
+      createPlanReviewTool((context) => ({
+        ...reviewWith(githubOf(context)),
+        describeGitHubError: describeReviewGitHubError,
+      })),
+    ].map(stopTurnOnTimeout),
+  );
   const planCommands: PlanCommands = {
     parse: parsePlanCommand,
     run: (scope, command, signal) =>
@@ -197,7 +204,9 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       historyTokenBudget: config.HISTORY_TOKEN_BUDGET,
     },
     systemPrompt: loadPrompt('system', { review_scope: reviewScope }).trim(),
-    toolsFor,
+    tools,
+    // One access per turn: every tool shares its token (and so at most one consent).
+    bindTurn: (scope) => ({ github: accessFor(scope) }),
     planCommands,
     pendingWrites,
     newSessionId: () => randomBytes(16).toString('base64url'),
