@@ -16,22 +16,30 @@ export interface ToolSet {
 }
 
 /**
- * Builds the {@link ToolSet}: validates the names and generates the specs.
+ * Builds the {@link ToolSet}. The names are checked at once; the specs are generated on first use (the first turn) and
+ * kept: zod's JSON Schema generation costs tens of milliseconds, which would otherwise lengthen every cold import.
  * @throws Error when a tool name is not one Bedrock accepts or two tools share a name
  */
 export function createToolSet(tools: readonly Tool[]): ToolSet {
-  const specs = toToolSpecs(tools);
-  return { tools, specs, byName: new Map(tools.map((tool) => [tool.name, tool])) };
+  const byName = new Map<string, Tool>();
+  for (const tool of tools) {
+    if (!TOOL_NAME.test(tool.name)) throw new Error(`Tool name "${tool.name}" must match ${TOOL_NAME}`);
+    if (byName.has(tool.name)) throw new Error(`Two tools are named "${tool.name}"`);
+    byName.set(tool.name, tool);
+  }
+  let specs: readonly ToolSpec[] | undefined;
+  return {
+    tools,
+    byName,
+    get specs() {
+      specs ??= tools.map(toToolSpec);
+      return specs;
+    },
+  };
 }
 
-/** The JSON Schema specs the model sees, from each tool's zod input (the input side: defaults are optional). */
-function toToolSpecs(tools: readonly Tool[]): ToolSpec[] {
-  const seen = new Set<string>();
-  return tools.map((tool) => {
-    if (!TOOL_NAME.test(tool.name)) throw new Error(`Tool name "${tool.name}" must match ${TOOL_NAME}`);
-    if (seen.has(tool.name)) throw new Error(`Two tools are named "${tool.name}"`);
-    seen.add(tool.name);
-    const { $schema: _ignored, ...inputSchema } = z.toJSONSchema(tool.input, { io: 'input' });
-    return { name: tool.name, description: tool.description, inputSchema };
-  });
+/** The JSON Schema spec the model sees, from the tool's zod input (the input side: defaults are optional). */
+function toToolSpec(tool: Tool): ToolSpec {
+  const { $schema: _ignored, ...inputSchema } = z.toJSONSchema(tool.input, { io: 'input' });
+  return { name: tool.name, description: tool.description, inputSchema };
 }

@@ -14,13 +14,9 @@ import {
   createDynamoDbClient,
 } from '../aws-clients';
 import type { Config } from '../config';
-import {
-  type CreateOctokitOptions,
-  createGitHubAccess,
-  createGitHubTools,
-  createOctokit,
-  type GitHubAccess,
-} from '../github';
+import { createGitHubAccess, type GitHubAccess } from '../github/access';
+import type { CreateOctokitOptions } from '../github/client';
+import { createGitHubTools } from '../github/tools';
 import { createTokenPortFromConfig, type GitHubTokenPort, type IdentityDeps } from '../identity';
 import { createLogger, type Logger } from '../log';
 import { createEmfMetrics } from '../metrics/emf';
@@ -119,8 +115,9 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       userId: scope.userId,
       returnUrl: scope.returnUrl,
       logger,
-      octokitFactory: (token) =>
-        createOctokit({
+      // Octokit (~130 KB of the bundle) is loaded by the first turn that calls GitHub, not at cold start.
+      octokitFactory: async (token) =>
+        (await import('../github/client')).createOctokit({
           baseUrl: config.GITHUB_API_URL,
           logger,
           requestTimeoutMs: config.GITHUB_REQUEST_TIMEOUT_MS,
