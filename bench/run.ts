@@ -8,8 +8,9 @@
  *   (c) turn latency with 10 vs 5,000 stored messages in the session
  *   (d) chat bundle size and cold import time of the built bundle
  *   (e) input tokens billed per five-call turn with and without prompt caching
+ *   (f) CPU time per turn of the server against a bare Bedrock-to-SSE relay measured in the same run
  *
- * Options: --quick (fewer samples), --only a,b,c,d,e (a subset).
+ * Options: --quick (fewer samples), --only a,b,c,d,e,f (a subset).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -17,13 +18,14 @@ import { parseArgs } from 'node:util';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { measureBundle } = await import('./bundle');
+const { measureCpu } = await import('./cpu');
 const { measureHistory } = await import('./history');
 const { measureConcurrency, measureRelay } = await import('./latency');
 const { measurePromptCache } = await import('./prompt-cache');
 const { table } = await import('./stats');
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'a,b,c,d,e' } },
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'a,b,c,d,e,f' } },
 });
 const quick = values.quick;
 const only = new Set(values.only.split(',').map((part) => part.trim()));
@@ -110,6 +112,38 @@ if (only.has('e')) {
       ]),
     ),
   );
+}
+
+if (only.has('f')) {
+  console.log(
+    '\n(f) CPU time per turn (ms, user + system): the server against a bare relay, same stand-in stream',
+  );
+  const cpu = await measureCpu(quick ? 200 : 1_000);
+  results.cpu = cpu;
+  console.log(
+    table(
+      ['process', 'turns', 'errors', 'CPU ms / turn', 'user', 'system'],
+      [
+        [
+          'server',
+          cpu.server.turns,
+          cpu.server.errors,
+          cpu.server.perTurnMs,
+          cpu.server.userMs,
+          cpu.server.systemMs,
+        ],
+        [
+          'bare relay',
+          cpu.floor.turns,
+          cpu.floor.errors,
+          cpu.floor.perTurnMs,
+          cpu.floor.userMs,
+          cpu.floor.systemMs,
+        ],
+      ],
+    ),
+  );
+  console.log(`server / bare relay: ${cpu.ratio.toFixed(2)}× (target ≤ 1.5×)`);
 }
 
 const file = `bench/results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

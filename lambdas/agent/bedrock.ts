@@ -19,6 +19,7 @@ import {
   type ModelStreamEvent,
   type StopReason,
   type TokenUsage,
+  type ToolSpec,
 } from './model';
 
 /** How the adapter retries throttling and transient unavailability before any output was streamed. */
@@ -168,16 +169,7 @@ export function toConverseInput(
 ): ConverseStreamCommandInput {
   const system: SystemContentBlock[] = [{ text: request.system }];
   if (cache && request.system.length > 0) system.push(CACHE_POINT);
-  const tools = (request.tools ?? []).map(
-    (tool): BedrockTool => ({
-      toolSpec: {
-        name: tool.name,
-        description: tool.description,
-        inputSchema: { json: tool.inputSchema as DocumentType },
-      },
-    }),
-  );
-  if (cache && tools.length > 0) tools.push(CACHE_POINT);
+  const tools = toBedrockTools(request.tools ?? [], cache);
   return {
     modelId,
     system,
@@ -188,6 +180,27 @@ export function toConverseInput(
     },
     ...(tools.length > 0 ? { toolConfig: { tools } } : {}),
   };
+}
+
+/** Bedrock's form of each spec list, converted once: a deployment sends the same list on every call of every turn. */
+const bedrockTools = new WeakMap<readonly ToolSpec[], { plain: BedrockTool[]; cached: BedrockTool[] }>();
+
+function toBedrockTools(specs: readonly ToolSpec[], cache: boolean): BedrockTool[] {
+  let converted = bedrockTools.get(specs);
+  if (!converted) {
+    const plain = specs.map(
+      (tool): BedrockTool => ({
+        toolSpec: {
+          name: tool.name,
+          description: tool.description,
+          inputSchema: { json: tool.inputSchema as DocumentType },
+        },
+      }),
+    );
+    converted = { plain, cached: plain.length > 0 ? [...plain, CACHE_POINT] : plain };
+    bedrockTools.set(specs, converted);
+  }
+  return cache ? converted.cached : converted.plain;
 }
 
 async function* streamEvents(

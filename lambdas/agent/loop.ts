@@ -6,7 +6,7 @@ import type { Emit, ErrorCode } from './events';
 import { type ChatMessage, type ContentBlock, ModelError, type ModelPort } from './model';
 import { ConsentRequiredError, type Tool, type ToolContext, type ToolOutput } from './tool';
 import { describeToolFailure } from './tool-failure';
-import { toToolSpecs } from './tool-specs';
+import type { ToolSet } from './tool-specs';
 
 /** The bounds of one turn. */
 export interface AgentLimits {
@@ -30,8 +30,9 @@ export interface AgentTurnInput {
   history: ChatMessage[];
   /** This turn's user message. */
   userMessage: ChatMessage;
-  tools: readonly Tool[];
-  /** Who and where, passed to every tool. */
+  /** Built once per cold start; what varies per turn reaches the tools through `context`. */
+  tools: ToolSet;
+  /** Who and where, passed to every tool (with this turn's bound values, e.g. the user's GitHub access). */
   context: Omit<ToolContext, 'emit'>;
   emit: Emit;
   /** Milliseconds left in this invocation (Lambda's `context.getRemainingTimeInMillis`). */
@@ -74,8 +75,7 @@ const MAX_TOOL_RESULT_CHARS = 24_000;
 export async function runAgentTurn(deps: AgentDeps, input: AgentTurnInput): Promise<AgentTurnResult> {
   const { model, limits, logger } = deps;
   const { emit } = input;
-  const toolSpecs = toToolSpecs(input.tools);
-  const toolsByName = new Map(input.tools.map((tool) => [tool.name, tool]));
+  const { specs: toolSpecs, byName: toolsByName } = input.tools;
   const conversation = [...input.history, input.userMessage];
   const messages: ChatMessage[] = [input.userMessage];
   const guard: UntrustedGuard = { readUntrusted: input.writeGate?.untrusted ?? false, gate: input.writeGate };
@@ -231,7 +231,7 @@ interface UntrustedGuard {
 /** Runs the tool uses in order; consecutive read-only tools run concurrently. ConsentRequiredError propagates. */
 async function runTools(
   uses: ToolUse[],
-  tools: Map<string, Tool>,
+  tools: ReadonlyMap<string, Tool>,
   context: ToolContext,
   guard: UntrustedGuard,
   logger: AgentDeps['logger'],
@@ -258,7 +258,7 @@ async function runTools(
 
 async function runTool(
   use: ToolUse,
-  tools: Map<string, Tool>,
+  tools: ReadonlyMap<string, Tool>,
   context: ToolContext,
   guard: UntrustedGuard,
   logger: AgentDeps['logger'],

@@ -30,7 +30,7 @@ export interface ToolSpec {
 export interface ModelRequest {
   system: string;
   messages: ChatMessage[];
-  tools?: ToolSpec[];
+  tools?: readonly ToolSpec[];
   maxTokens: number;
   /** Sampling temperature; the adapter's default when absent. */
   temperature?: number;

@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import type { GitHubAccess } from '../github/access';
 import type { Emit } from './events';
 
 /** What a tool's run receives besides its validated input. */
@@ -12,6 +13,11 @@ export interface ToolContext {
   sessionUntrusted?: () => boolean;
   /** Ends the turn after this round of tools (e.g. a dependency stopped answering); `signal` aborts with `reason`. */
   stopTurn?(reason: unknown): void;
+  /**
+   * This user's GitHub for this turn (its token is fetched on first use and lives only as long as the turn). Bound per
+   * turn, because the tools themselves are built once per cold start and shared by every user's turns.
+   */
+  github?: GitHubAccess;
 }
 
 /** A tool's answer: `content` goes to the model (keep it small), `summary` to the client's `tool_result`. */

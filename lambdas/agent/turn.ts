@@ -12,9 +12,10 @@ import { ActionError, type PendingWriteStore, type SessionTrust } from '../write
 import type { Emit, ErrorCode } from './events';
 import { type AgentLimits, runAgentTurn } from './loop';
 import type { ChatMessage, ModelPort } from './model';
-import { ConsentRequiredError, type Tool } from './tool';
+import { ConsentRequiredError, type ToolContext } from './tool';
+import type { ToolSet } from './tool-specs';
 
-/** Who and where a turn runs; tools are built from it (they close over the user's GitHub access). */
+/** Who and where a turn runs; the turn's tool context is bound from it (the user's GitHub access). */
 export interface TurnScope {
   userId: string;
   sessionId: string;
@@ -82,7 +83,13 @@ export interface ChatTurnDeps {
   limits: AgentLimits & { historyTokenBudget: number };
   /** The system prompt, rendered once at cold start. */
   systemPrompt: string;
-  toolsFor(scope: TurnScope): readonly Tool[];
+  /** The tools and their specs, built once per cold start and shared by every user's turns. */
+  tools: ToolSet;
+  /**
+   * What this turn's tools find in their context besides who and where: values bound to this user for this turn only
+   * (their GitHub access). Called once per turn; absent, tools get no per-turn values.
+   */
+  bindTurn?(scope: TurnScope): TurnBinding;
   planCommands?: PlanCommands;
   /** Absent: after the session reads text written by others, GitHub writes are refused outright. */
   pendingWrites?: PendingWritesDeps;
@@ -93,6 +100,9 @@ export interface ChatTurnDeps {
   /** Absent (or USER_TURNS_PER_HOUR=0): turns are not bounded per user. */
   budget?: TurnBudget;
 }
+
+/** The per-turn values of a {@link ToolContext}. */
+export type TurnBinding = Pick<ToolContext, 'github'>;
 
 export interface ChatTurnInput {
   userId: string;
@@ -175,7 +185,6 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
     return;
   }
 
-  const tools = deps.toolsFor(scope);
   const pendingWrites = deps.pendingWrites;
   const result = await runAgentTurn(
     { model: deps.model, limits: deps.limits, logger },
@@ -183,8 +192,8 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
       system: deps.systemPrompt,
       history,
       userMessage,
-      tools,
-      context: { userId: input.userId, sessionId, signal: input.signal },
+      tools: deps.tools,
+      context: { userId: input.userId, sessionId, signal: input.signal, ...deps.bindTurn?.(scope) },
       emit,
       remainingMs: input.remainingMs,
       writeGate: pendingWrites && {
@@ -328,8 +337,14 @@ async function routeCommand(
       {
         type: command.type,
         actionId,
-        tools: deps.toolsFor(scope),
-        context: { userId: scope.userId, sessionId: scope.sessionId, emit: scope.emit, signal },
+        tools: deps.tools.tools,
+        context: {
+          userId: scope.userId,
+          sessionId: scope.sessionId,
+          emit: scope.emit,
+          signal,
+          ...deps.bindTurn?.(scope),
+        },
       },
     );
   };

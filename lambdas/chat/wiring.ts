@@ -4,7 +4,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createBedrockModel, type RetryPolicy } from '../agent/bedrock';
 import { createCurrentTimeTool } from '../agent/builtin-tools';
 import type { ModelPort } from '../agent/model';
-import type { Tool } from '../agent/tool';
+import type { ToolContext } from '../agent/tool';
+import { createToolSet } from '../agent/tool-specs';
 import type { ChatTurnDeps, PendingWritesDeps, PlanCommands, TurnScope } from '../agent/turn';
 import {
   awsTimeouts,
@@ -13,13 +14,9 @@ import {
   createDynamoDbClient,
 } from '../aws-clients';
 import type { Config } from '../config';
-import {
-  type CreateOctokitOptions,
-  createGitHubAccess,
-  createGitHubTools,
-  createOctokit,
-  type GitHubAccess,
-} from '../github';
+import { createGitHubAccess, type GitHubAccess } from '../github/access';
+import type { CreateOctokitOptions } from '../github/client';
+import { createGitHubTools } from '../github/tools';
 import { createTokenPortFromConfig, type GitHubTokenPort, type IdentityDeps } from '../identity';
 import { createLogger, type Logger } from '../log';
 import { createEmfMetrics } from '../metrics/emf';
@@ -118,8 +115,9 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       userId: scope.userId,
       returnUrl: scope.returnUrl,
       logger,
-      octokitFactory: (token) =>
-        createOctokit({
+      // Octokit (~130 KB of the bundle) is loaded by the first turn that calls GitHub, not at cold start.
+      octokitFactory: async (token) =>
+        (await import('../github/client')).createOctokit({
           baseUrl: config.GITHUB_API_URL,
           logger,
           requestTimeoutMs: config.GITHUB_REQUEST_TIMEOUT_MS,
@@ -145,15 +143,21 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     metrics,
   });
 
-  const toolsFor = (scope: TurnScope): Tool[] => {
-    // One access per turn: every tool shares its token (and so at most one consent).
-    const access = accessFor(scope);
-    return [
-      currentTime,
-      ...createGitHubTools(access),
-      createPlanReviewTool({ ...reviewWith(access), describeGitHubError: describeReviewGitHubError }),
-    ].map(stopTurnOnTimeout);
+  // Built once per cold start and shared by every turn; each turn binds its own GitHub access (bindTurn below).
+  const githubOf = (context: ToolContext): GitHubAccess => {
+    if (!context.github) throw new Error('No GitHub access is bound to this turn');
+    return context.github;
   };
+  const tools = createToolSet(
+    [
+      currentTime,
+      ...createGitHubTools(githubOf),
+      createPlanReviewTool((context) => ({
+        ...reviewWith(githubOf(context)),
+        describeGitHubError: describeReviewGitHubError,
+      })),
+    ].map(stopTurnOnTimeout),
+  );
   const planCommands: PlanCommands = {
     parse: parsePlanCommand,
     run: (scope, command, signal) =>
@@ -197,7 +201,9 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       historyTokenBudget: config.HISTORY_TOKEN_BUDGET,
     },
     systemPrompt: loadPrompt('system', { review_scope: reviewScope }).trim(),
-    toolsFor,
+    tools,
+    // One access per turn: every tool shares its token (and so at most one consent).
+    bindTurn: (scope) => ({ github: accessFor(scope) }),
     planCommands,
     pendingWrites,
     newSessionId: () => randomBytes(16).toString('base64url'),

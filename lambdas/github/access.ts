@@ -23,8 +23,8 @@ export interface GitHubAccessOptions {
   userId: string;
   /** The client's loopback return URL for a consent, when it sent one. */
   returnUrl?: string;
-  /** Builds an Octokit for a token (createOctokit with the configured base URL and logger). */
-  octokitFactory: (token: string) => GitHubClient;
+  /** Builds an Octokit for a token (createOctokit with the configured base URL and logger; may load it first). */
+  octokitFactory: (token: string) => GitHubClient | Promise<GitHubClient>;
   /** Logs ids and outcomes, never the token. */
   logger?: Pick<Logger, 'info' | 'warn'>;
 }
@@ -57,7 +57,7 @@ export function createGitHubAccess(options: GitHubAccessOptions): GitHubAccess {
         result.userCode,
       );
     }
-    return { octokit: octokitFactory(result.token) };
+    return { octokit: await octokitFactory(result.token) };
   };
 
   const session = (): Promise<Session> => {

@@ -213,12 +213,13 @@ const pullNotFound = (ref: RepoRef, pullNumber: number) =>
   `Pull request #${pullNumber} was not found in ${ref.owner}/${ref.repo}, or you have no access to that repository`;
 
 /**
- * The GitHub tools for one turn, all acting as the user behind `access`: list_github_repos, get_repo_info,
+ * The GitHub tools, all acting as the user whose access `accessOf` finds in the call's context (tools are built once
+ * per cold start; the access is bound per turn): list_github_repos, get_repo_info,
  * create_github_issue, list_github_issues, create_pull_request, get_pull_request, list_pull_request_files.
  * Reads are `untrustedOutput` (descriptions, issue and PR text, diffs are written by other people); the two creates
  * are `externalWrite`, which the agent loop withholds after untrusted output until the user confirms.
  */
-export function createGitHubTools(access: GitHubAccess): Tool[] {
+export function createGitHubTools(accessOf: (context: ToolContext) => GitHubAccess): Tool[] {
   return [
     defineTool({
       name: 'list_github_repos',
@@ -228,7 +229,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
       readOnly: true,
       untrustedOutput: true,
       run: (input, context) =>
-        guarded(access, { action: 'list your repositories' }, async (octokit) => {
+        guarded(accessOf(context), { action: 'list your repositories' }, async (octokit) => {
           const limit = input.limit ?? LIST_DEFAULT;
           const sort = input.sort ?? 'updated';
           const repositories: Array<Record<string, unknown>> = [];
@@ -288,7 +289,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
       run: (input, context) => {
         const ref = repoRef(input);
         return guarded(
-          access,
+          accessOf(context),
           { action: `read ${ref.owner}/${ref.repo}`, notFound: repoNotFound(ref) },
           async (octokit) => {
             const { data } = await octokit.rest.repos.get({ ...ref, ...requestOptions(context) });
@@ -333,10 +334,10 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
         const ref = repoRef(input);
         return `Create issue "${input.title}" in ${ref.owner}/${ref.repo}`;
       },
-      run: (input) => {
+      run: (input, context) => {
         const ref = repoRef(input);
         return guarded(
-          access,
+          accessOf(context),
           { action: `create an issue in ${ref.owner}/${ref.repo}`, notFound: repoNotFound(ref) },
           async (octokit) => {
             const { data } = await octokit.rest.issues.create({
@@ -373,7 +374,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
         const ref = repoRef(input);
         const state = input.state ?? 'open';
         return guarded(
-          access,
+          accessOf(context),
           { action: `list issues of ${ref.owner}/${ref.repo}`, notFound: repoNotFound(ref) },
           async (octokit) => {
             const limit = input.limit ?? LIST_DEFAULT;
@@ -450,7 +451,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
       run: (input, context) => {
         const ref = repoRef(input);
         return guarded(
-          access,
+          accessOf(context),
           { action: `open a pull request in ${ref.owner}/${ref.repo}`, notFound: repoNotFound(ref) },
           async (octokit) => {
             const base =
@@ -493,7 +494,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
       run: (input, context) => {
         const ref = repoRef(input);
         return guarded(
-          access,
+          accessOf(context),
           {
             action: `read pull request #${input.pull_number} of ${ref.owner}/${ref.repo}`,
             notFound: pullNotFound(ref, input.pull_number),
@@ -526,7 +527,7 @@ export function createGitHubTools(access: GitHubAccess): Tool[] {
       run: (input, context) => {
         const ref = repoRef(input);
         return guarded(
-          access,
+          accessOf(context),
           {
             action: `list the files of pull request #${input.pull_number} of ${ref.owner}/${ref.repo}`,
             notFound: pullNotFound(ref, input.pull_number),

@@ -1,13 +1,12 @@
 import type { ChatEvent, Emit } from '../agent/events';
 import type { ModelPort } from '../agent/model';
-import type { Tool } from '../agent/tool';
-import type { TurnScope } from '../agent/turn';
+import type { ToolSet } from '../agent/tool-specs';
 import type { MetricsPort, TurnOutcomeCode } from './port';
 
 /** What {@link meterTurn} needs to see of a turn's dependencies: the model it calls and the tools it offers. */
 export interface MeteredTurnDeps {
   model: ModelPort;
-  toolsFor(scope: TurnScope): readonly Tool[];
+  tools: ToolSet;
 }
 
 /**
@@ -22,7 +21,7 @@ export async function meterTurn<D extends MeteredTurnDeps, I extends { emit: Emi
   input: I,
   now: () => number = () => performance.now(),
 ): Promise<void> {
-  const observer = observeTurn(metrics, now);
+  const observer = observeTurn(metrics, deps.tools.byName, now);
   let modelCalls = 0;
   const model: ModelPort = {
     stream(request) {
@@ -30,17 +29,12 @@ export async function meterTurn<D extends MeteredTurnDeps, I extends { emit: Emi
       return deps.model.stream(request);
     },
   };
-  const toolsFor = (scope: TurnScope) => {
-    const tools = deps.toolsFor(scope);
-    for (const tool of tools) observer.knownTools.add(tool.name);
-    return tools;
-  };
   const emit: Emit = (event) => {
     observer.see(event);
     input.emit(event);
   };
   try {
-    await run({ ...deps, model, toolsFor }, { ...input, emit });
+    await run({ ...deps, model }, { ...input, emit });
   } catch (error) {
     observer.threw();
     throw error;
@@ -53,9 +47,8 @@ export async function meterTurn<D extends MeteredTurnDeps, I extends { emit: Emi
  * Tallies one turn's events; review and consent events are reported as they happen, except a posted review, which
  * the review command reports with its figures (lambdas/review/commands.ts).
  */
-function observeTurn(metrics: MetricsPort, now: () => number) {
+function observeTurn(metrics: MetricsPort, knownTools: ReadonlyMap<string, unknown>, now: () => number) {
   const startedAt = now();
-  const knownTools = new Set<string>();
   const failures: Record<string, number> = {};
   // A withheld write answers the model with a failed result, but nothing failed: the user is asked to approve it.
   const withheld = new Map<string, number>();
@@ -115,7 +108,6 @@ function observeTurn(metrics: MetricsPort, now: () => number) {
   };
 
   return {
-    knownTools,
     see,
     /** The turn threw: the handler answers with `internal_error` (unless an error event came first). */
     threw: () => {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { defineTool, type Tool, type ToolOutput } from '../agent/tool';
+import { defineTool, type Tool, type ToolContext, type ToolOutput } from '../agent/tool';
 import { loadPrompt } from '../prompts';
 import { ReviewError } from './errors';
 import { formatRef } from './plan';
@@ -71,11 +71,11 @@ export interface PlanReviewToolDeps extends ReviewDeps {
 }
 
 /**
- * The `plan_pr_review` tool for one turn (build it with that turn's GitHub port). It plans, stores the plan as pending,
- * emits the `plan` event and tells the model to wait for the user's approve/cancel. ConsentRequiredError from the
- * GitHub port propagates to the loop.
+ * The `plan_pr_review` tool, built once: `depsFor` gives each call its deps from the call's context (the GitHub port of
+ * that turn's user). It plans, stores the plan as pending, emits the `plan` event and tells the model to wait for the
+ * user's approve/cancel. ConsentRequiredError from the GitHub port propagates to the loop.
  */
-export function createPlanReviewTool(deps: PlanReviewToolDeps): Tool {
+export function createPlanReviewTool(depsFor: (context: ToolContext) => PlanReviewToolDeps): Tool {
   return defineTool({
     name: 'plan_pr_review',
     description:
@@ -83,6 +83,7 @@ export function createPlanReviewTool(deps: PlanReviewToolDeps): Tool {
     input: planReviewInput,
     readOnly: false,
     async run(input, context): Promise<ToolOutput> {
+      const deps = depsFor(context);
       try {
         const ref = resolvePullRequest(input);
         const result = await planReview(deps, {

@@ -67,7 +67,7 @@ function turn(tokenPort: GitHubTokenPort = port): GitHubAccess {
 }
 
 function tool(access: GitHubAccess, name: string): Tool {
-  const found = createGitHubTools(access).find((candidate) => candidate.name === name);
+  const found = createGitHubTools(() => access).find((candidate) => candidate.name === name);
   if (!found) throw new Error(`no tool ${name}`);
   return found;
 }

@@ -37,7 +37,7 @@ function tools(): Tool[] {
     userId: context.userId,
     octokitFactory: (token) => createOctokit({ token, baseUrl: github.url, ...fastOctokitOptions() }),
   });
-  return createGitHubTools(access);
+  return createGitHubTools(() => access);
 }
 
 async function run(name: string, input: unknown): Promise<ToolOutput> {

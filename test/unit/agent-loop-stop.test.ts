@@ -4,6 +4,7 @@ import type { ChatEvent } from '../../lambdas/agent/events';
 import { runAgentTurn } from '../../lambdas/agent/loop';
 import type { ModelPort, ModelStreamEvent } from '../../lambdas/agent/model';
 import { defineTool, type Tool } from '../../lambdas/agent/tool';
+import { createToolSet } from '../../lambdas/agent/tool-specs';
 import { DependencyTimeoutError, stopTurnOnTimeout } from '../../lambdas/timeouts';
 
 /** A turn stopped from outside the model: the client left, or a tool found a dependency hung. */
@@ -40,7 +41,7 @@ function input(tools: Tool[], events: ChatEvent[], signal?: AbortSignal) {
     system: 'system',
     history: [],
     userMessage: { role: 'user' as const, content: [{ text: 'go' }] },
-    tools,
+    tools: createToolSet(tools),
     context: { userId: 'u', sessionId: 's', signal },
     emit: (event: ChatEvent) => events.push(event),
     remainingMs: () => 60_000,

@@ -9,6 +9,7 @@ import {
   type ModelStreamEvent,
 } from '../../lambdas/agent/model';
 import { ConsentRequiredError, defineTool, type Tool } from '../../lambdas/agent/tool';
+import { createToolSet } from '../../lambdas/agent/tool-specs';
 
 /** A scripted model port: each call plays the next list of events (or throws it). */
 function scriptedModel(turns: Array<ModelStreamEvent[] | Error>): ModelPort & { requests: ModelRequest[] } {
@@ -61,7 +62,7 @@ function turnInput(
     system: 'system prompt',
     history: [],
     userMessage: { role: 'user', content: [{ text: 'hello' }] },
-    tools,
+    tools: createToolSet(tools),
     context: { userId: 'user-1', sessionId: 'session-1' },
     emit: (event) => events.push(event),
     remainingMs: () => 60_000,
@@ -139,6 +140,24 @@ describe('runAgentTurn', () => {
         },
       },
     ]);
+  });
+
+  it('sends one specs instance, built with the tool set, on every call of every turn', async () => {
+    const scripted = scriptedModel([toolCall(['echo', { value: 'x' }]), text('one'), text('two')]);
+    const sent: Array<ModelRequest['tools']> = [];
+    const model: ModelPort = {
+      stream(request) {
+        sent.push(request.tools);
+        return scripted.stream(request);
+      },
+    };
+    const tools = createToolSet([echoTool('echo')]);
+
+    await runAgentTurn({ model, limits }, { ...turnInput([], []), tools });
+    await runAgentTurn({ model, limits }, { ...turnInput([], []), tools });
+
+    expect(sent).toHaveLength(3);
+    for (const specs of sent) expect(specs).toBe(tools.specs);
   });
 
   it('runs independent read-only tools concurrently', async () => {

@@ -6,7 +6,7 @@ import { createGitHubTools, isValidRepoRef, repoRef } from '../../lambdas/github
 const unusedAccess: GitHubAccess = {
   withOctokit: () => Promise.reject(new Error('not used in schema tests')),
 };
-const tools = createGitHubTools(unusedAccess);
+const tools = createGitHubTools(() => unusedAccess);
 const byName = (name: string) => {
   const tool = tools.find((candidate) => candidate.name === name);
   if (!tool) throw new Error(`no tool ${name}`);

@@ -8,6 +8,7 @@ import {
   type ModelStreamEvent,
 } from '../../lambdas/agent/model';
 import { ConsentRequiredError, defineTool, type Tool } from '../../lambdas/agent/tool';
+import { createToolSet } from '../../lambdas/agent/tool-specs';
 import { type ChatTurnDeps, runChatTurn } from '../../lambdas/agent/turn';
 import { IdentityError } from '../../lambdas/identity/errors';
 import type { GitHubTokenPort } from '../../lambdas/identity/port';
@@ -118,7 +119,7 @@ function turnDeps(model: ModelPort, metrics: MetricsPort, tools: Tool[] = []): C
     consents: { remember: async () => undefined },
     limits: { maxIterations: 4, maxOutputTokens: 256, reserveMs: 0, historyTokenBudget: 1000 },
     systemPrompt: 'be brief',
-    toolsFor: () => tools,
+    tools: createToolSet(tools),
     newSessionId: () => 's-new',
     logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
     metrics,
@@ -284,12 +285,12 @@ describe('turn outcomes', () => {
     const { metrics, turns } = recorded();
     const throwing: ChatTurnDeps = {
       ...turnDeps(scriptedModel([]), metrics),
-      toolsFor: () => {
-        throw new Error('tools could not be built');
+      bindTurn: () => {
+        throw new Error('the turn could not be bound');
       },
     };
 
-    await expect(runTurn(throwing)).rejects.toThrow('tools could not be built');
+    await expect(runTurn(throwing)).rejects.toThrow('the turn could not be bound');
     expect(turns.map((turn) => turn.outcome)).toEqual(['internal_error']);
   });
 });

@@ -726,7 +726,7 @@ describe('running out of time', () => {
 describe('plan_pr_review tool', () => {
   it('emits the plan event and tells the model to wait for approval', async () => {
     const h = harness();
-    const tool = createPlanReviewTool(h.deps);
+    const tool = createPlanReviewTool(() => h.deps);
     const events: ChatEvent[] = [];
 
     const output = await tool.run(
@@ -748,7 +748,7 @@ describe('plan_pr_review tool', () => {
 
   it('answers a bad pull request reference without throwing', async () => {
     const h = harness();
-    const tool = createPlanReviewTool(h.deps);
+    const tool = createPlanReviewTool(() => h.deps);
 
     const output = await tool.run(
       { pull_request: 'not a PR' },
