@@ -95,6 +95,11 @@ export const configSchema = z.object({
     .default(DEFAULT_METRICS_SERVICE),
   /** Bedrock prompt-cache checkpoints on the system prompt and tool specs: `auto` = on for Claude models that cache. */
   PROMPT_CACHE: z.enum(['auto', 'on', 'off']).default('auto'),
+  /**
+   * Review plans and findings decoded under their JSON Schema (Bedrock structured output): `auto` = on for the models
+   * known to support it; zod validation and one repair request stay as the fallback.
+   */
+  STRUCTURED_OUTPUT: z.enum(['auto', 'on', 'off']).default('auto'),
   /** Prices for the estimated-cost metric, over the built-in table (lambdas/metrics/prices.ts). */
   MODEL_PRICES: modelPricesJson,
 });

@@ -82,6 +82,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       modelId: config.MODEL_ID,
       idleTimeoutMs: config.MODEL_IDLE_TIMEOUT_MS,
       promptCache: config.PROMPT_CACHE,
+      structuredOutput: config.STRUCTURED_OUTPUT,
       retry: overrides.modelRetry,
       logger,
     });

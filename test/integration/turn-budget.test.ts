@@ -102,6 +102,7 @@ describe('a chat turn over budget (local function URL)', () => {
     modelCall: () => undefined,
     consent: () => undefined,
     review: () => undefined,
+    reviewJson: () => undefined,
     gitHubRateLimit: () => undefined,
   };
 

@@ -131,3 +131,13 @@ describe('metrics settings', () => {
     ]);
   });
 });
+
+describe('structured output setting', () => {
+  it('leaves STRUCTURED_OUTPUT to the model (auto) by default and names a wrong value', () => {
+    expect(loadConfig(validEnv).STRUCTURED_OUTPUT).toBe('auto');
+    expect(loadConfig({ ...validEnv, STRUCTURED_OUTPUT: 'on' }).STRUCTURED_OUTPUT).toBe('on');
+    expect(problemsOf({ ...validEnv, STRUCTURED_OUTPUT: 'json' })).toEqual([
+      expect.stringMatching(/^STRUCTURED_OUTPUT: /),
+    ]);
+  });
+});

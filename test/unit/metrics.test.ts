@@ -373,6 +373,33 @@ describe('review metrics of an approved review', () => {
     expect(posted.ReviewDuration).toEqual(expect.any(Number));
     expect(unitsOf(posted)).toMatchObject({ ReviewFilesReviewed: 'Count', ReviewDuration: 'Milliseconds' });
   });
+
+  it('writes ReviewJsonRepairs and ReviewStructuredOutputs by Output for the plan and each part', async () => {
+    await approveThroughTurn();
+
+    const byOutput = emfLines().filter((line) => 'Output' in line);
+    expect(byOutput.map((line) => line.Output)).toEqual(['plan', 'findings']);
+    for (const line of byOutput) {
+      expect(line._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'Output']]);
+      expect(unitsOf(line)).toEqual({ ReviewJsonRepairs: 'Count', ReviewStructuredOutputs: 'Count' });
+      // The scripted model answers valid JSON, unconstrained.
+      expect(line).toMatchObject({ ReviewJsonRepairs: 0, ReviewStructuredOutputs: 0 });
+    }
+  });
+
+  it('counts a repaired, constrained answer as 1 and 1', () => {
+    createEmfMetrics({ namespace: 'TestNamespace', service: 'test-stack' }).reviewJson({
+      output: 'findings',
+      repaired: true,
+      constrained: true,
+    });
+
+    expect(lineWith('ReviewJsonRepairs', ['service', 'Output'])).toMatchObject({
+      Output: 'findings',
+      ReviewJsonRepairs: 1,
+      ReviewStructuredOutputs: 1,
+    });
+  });
 });
 
 describe('consent metrics from the token port', () => {
