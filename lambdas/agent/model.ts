@@ -118,3 +118,18 @@ export async function completeText(model: ModelPort, request: Omit<ModelRequest,
   }
   return text;
 }
+
+/**
+ * The same model, handing each finished call's token usage to `onUsage` (for per-turn accounting); the events pass
+ * through unchanged.
+ */
+export function observeUsage(model: ModelPort, onUsage: (usage: TokenUsage) => void): ModelPort {
+  return {
+    async *stream(request) {
+      for await (const event of model.stream(request)) {
+        if (event.type === 'stop' && event.usage) onUsage(event.usage);
+        yield event;
+      }
+    },
+  };
+}

@@ -3,7 +3,7 @@ import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createBedrockModel, type RetryPolicy } from '../agent/bedrock';
 import { createCurrentTimeTool } from '../agent/builtin-tools';
-import type { ModelPort } from '../agent/model';
+import { type ModelPort, observeUsage, type TokenUsage } from '../agent/model';
 import type { Tool } from '../agent/tool';
 import type { ChatTurnDeps, PendingWritesDeps, PlanCommands, TurnScope } from '../agent/turn';
 import {
@@ -129,10 +129,15 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
           token,
         }),
     });
-  const reviewWith = (access: GitHubAccess, signal?: AbortSignal): ReviewDeps => ({
+  /** `onUsage`: the turn's token budget counts the review's model calls too. */
+  const reviewWith = (
+    access: GitHubAccess,
+    signal?: AbortSignal,
+    onUsage?: (usage: TokenUsage) => void,
+  ): ReviewDeps => ({
     github: createReviewGitHub(access, signal),
     plans,
-    model,
+    model: onUsage ? observeUsage(model, onUsage) : model,
     settings: {
       pathPrefixes: config.REVIEW_PATH_PREFIXES,
       planTtlHours: config.PLAN_TTL_HOURS,
@@ -152,13 +157,16 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     return [
       currentTime,
       ...createGitHubTools(access),
-      createPlanReviewTool({ ...reviewWith(access), describeGitHubError: describeReviewGitHubError }),
+      createPlanReviewTool({
+        ...reviewWith(access, undefined, scope.onUsage),
+        describeGitHubError: describeReviewGitHubError,
+      }),
     ].map(stopTurnOnTimeout);
   };
   const planCommands: PlanCommands = {
     parse: parsePlanCommand,
     run: (scope, command, signal) =>
-      runPlanCommand(reviewWith(accessFor(scope), signal), {
+      runPlanCommand(reviewWith(accessFor(scope), signal, scope.onUsage), {
         userId: scope.userId,
         sessionId: scope.sessionId,
         command,
@@ -205,11 +213,12 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     logger,
     metrics,
     budget:
-      config.USER_TURNS_PER_HOUR > 0
+      config.USER_TURNS_PER_HOUR > 0 || config.USER_TOKENS_PER_HOUR > 0
         ? createTurnBudget({
             client: dynamo,
             tableName: config.SESSIONS_TABLE,
             turnsPerHour: config.USER_TURNS_PER_HOUR,
+            tokensPerHour: config.USER_TOKENS_PER_HOUR,
             now: () => now().getTime(),
           })
         : undefined,

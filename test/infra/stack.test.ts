@@ -142,6 +142,7 @@ describe('CodingAgentStack resources', () => {
       METRICS_NAMESPACE: 'GitHubCodingAgent',
       METRICS_SERVICE: 'GitHubCodingAgent',
       USER_TURNS_PER_HOUR: 60,
+      USER_TOKENS_PER_HOUR: 0,
     });
   });
 

@@ -141,3 +141,13 @@ describe('structured output setting', () => {
     ]);
   });
 });
+
+describe('token budget setting', () => {
+  it('leaves USER_TOKENS_PER_HOUR off (0) by default and names a negative value', () => {
+    expect(loadConfig(validEnv).USER_TOKENS_PER_HOUR).toBe(0);
+    expect(loadConfig({ ...validEnv, USER_TOKENS_PER_HOUR: '50000' }).USER_TOKENS_PER_HOUR).toBe(50_000);
+    expect(problemsOf({ ...validEnv, USER_TOKENS_PER_HOUR: '-1' })).toEqual([
+      expect.stringMatching(/^USER_TOKENS_PER_HOUR: /),
+    ]);
+  });
+});

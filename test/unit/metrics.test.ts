@@ -293,7 +293,13 @@ describe('a turn refused by the per-user budget', () => {
     const metrics = createEmfMetrics({ namespace: 'TestNamespace', service: 'test-stack' });
     const resetsAt = new Date(Date.UTC(2030, 0, 1, 11));
     const refusing = {
-      charge: async () => ({ ok: false as const, limit: 2, resetsAt, resetsInMinutes: 35 }),
+      charge: async () => ({
+        ok: false as const,
+        kind: 'turns' as const,
+        limit: 2,
+        resetsAt,
+        resetsInMinutes: 35,
+      }),
     };
 
     const events = await runTurn({ ...turnDeps(scriptedModel([]), metrics), budget: refusing });
