@@ -255,8 +255,16 @@ export function toConverseInput(
   };
 }
 
+/** Fitted schema text per format object: callers reuse one format per schema, so each is fitted once. */
+const fittedSchemas = new WeakMap<JsonResponseFormat, string>();
+
 /** Bedrock's JSON-schema text format: the schema travels as a JSON string, fitted to the subset Bedrock compiles. */
 function toOutputConfig(format: JsonResponseFormat): OutputConfig {
+  let schema = fittedSchemas.get(format);
+  if (schema === undefined) {
+    schema = JSON.stringify(toBedrockJsonSchema(format.schema));
+    fittedSchemas.set(format, schema);
+  }
   return {
     textFormat: {
       type: 'json_schema',
@@ -264,7 +272,7 @@ function toOutputConfig(format: JsonResponseFormat): OutputConfig {
         jsonSchema: {
           name: format.name,
           ...(format.description === undefined ? {} : { description: format.description }),
-          schema: JSON.stringify(toBedrockJsonSchema(format.schema)),
+          schema,
         },
       },
     },
