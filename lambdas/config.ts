@@ -82,6 +82,11 @@ export const configSchema = z.object({
    * runs and tests); the stack sets it from the `userTurnsPerHour` context key.
    */
   USER_TURNS_PER_HOUR: z.coerce.number().int().min(0).max(100_000).default(0),
+  /**
+   * Model tokens (input, cached and output) a user's turns may use per clock hour; 0: no bound. A turn is refused once
+   * the hour's tokens are spent; the stack sets it from the `userTokensPerHour` context key.
+   */
+  USER_TOKENS_PER_HOUR: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
   /** `emf`: CloudWatch embedded-metric-format lines on stdout (the stack sets it); `off` for local runs and tests. */
   METRICS: z.enum(['emf', 'off']).default('off'),
   METRICS_NAMESPACE: z
@@ -95,6 +100,11 @@ export const configSchema = z.object({
     .default(DEFAULT_METRICS_SERVICE),
   /** Bedrock prompt-cache checkpoints on the system prompt and tool specs: `auto` = on for Claude models that cache. */
   PROMPT_CACHE: z.enum(['auto', 'on', 'off']).default('auto'),
+  /**
+   * Review plans and findings decoded under their JSON Schema (Bedrock structured output): `auto` = on for the models
+   * known to support it; zod validation and one repair request stay as the fallback.
+   */
+  STRUCTURED_OUTPUT: z.enum(['auto', 'on', 'off']).default('auto'),
   /** Prices for the estimated-cost metric, over the built-in table (lambdas/metrics/prices.ts). */
   MODEL_PRICES: modelPricesJson,
 });

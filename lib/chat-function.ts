@@ -66,6 +66,8 @@ export interface ChatFunctionProps {
   metricsService: string;
   /** Turns one user may start per hour (USER_TURNS_PER_HOUR); 0: no bound. */
   userTurnsPerHour: number;
+  /** Model tokens one user's turns may use per hour (USER_TOKENS_PER_HOUR); 0: no bound. */
+  userTokensPerHour: number;
 }
 
 /** The alias the function URL serves; CodeDeploy moves it from version to version. */
@@ -116,6 +118,7 @@ export function addChatFunction(scope: Construct, props: ChatFunctionProps, id =
       METRICS_NAMESPACE: DEFAULT_METRICS_NAMESPACE,
       METRICS_SERVICE: props.metricsService,
       USER_TURNS_PER_HOUR: String(props.userTurnsPerHour),
+      USER_TOKENS_PER_HOUR: String(props.userTokensPerHour),
       ...SOURCE_MAP_ENV,
     },
     reservedConcurrentExecutions: props.reservedConcurrency,

@@ -6,7 +6,14 @@ import { DEFAULT_METRICS_NAMESPACE, METRIC, type MetricName } from '../lambdas/m
  * `GitHubCodingAgent`, dimension `service` = the stack name (the function's METRICS_SERVICE).
  */
 export interface ChatMetrics {
-  metric(name: MetricName, statistic: string, period: Duration, label?: string): cloudwatch.Metric;
+  /** `dimensions`: besides `service` (e.g. `{ Output: 'plan' }`). */
+  metric(
+    name: MetricName,
+    statistic: string,
+    period: Duration,
+    label?: string,
+    dimensions?: Record<string, string>,
+  ): cloudwatch.Metric;
   /** Turns ending in a server-side error, in percent, when at least `minTurns` turns ran (else 0). */
   errorRatePercent(period: Duration, minTurns: number): cloudwatch.MathExpression;
   /** Consents completed out of those finished, in percent, when at least `minAttempts` finished (else 100). */
@@ -15,11 +22,17 @@ export interface ChatMetrics {
 
 /** Metric objects for one stack's service dimension, shared by its alarms and its dashboard. */
 export function chatMetrics(service: string): ChatMetrics {
-  const metric = (name: MetricName, statistic: string, period: Duration, label?: string) =>
+  const metric = (
+    name: MetricName,
+    statistic: string,
+    period: Duration,
+    label?: string,
+    dimensions: Record<string, string> = {},
+  ) =>
     new cloudwatch.Metric({
       namespace: DEFAULT_METRICS_NAMESPACE,
       metricName: name,
-      dimensionsMap: { service },
+      dimensionsMap: { service, ...dimensions },
       statistic,
       period,
       ...(label === undefined ? {} : { label }),

@@ -96,6 +96,7 @@ export class CodingAgentStack extends Stack {
       reservedConcurrency: settings.chatReservedConcurrency,
       metricsService: this.stackName,
       userTurnsPerHour: settings.userTurnsPerHour,
+      userTokensPerHour: settings.userTokensPerHour,
     });
 
     if (!hasPrompts()) {

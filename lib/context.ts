@@ -45,6 +45,7 @@ export const CONTEXT_KEYS = [
   'throttleAlarms',
   'dailyCostBudgetUsd',
   'userTurnsPerHour',
+  'userTokensPerHour',
 ] as const;
 
 /**
@@ -210,6 +211,8 @@ export const contextSchema = z.object({
    * and caps what a runaway script or a leaked credential can spend (each turn up to 8 model calls).
    */
   userTurnsPerHour: intInRange(60, 0, 100_000, 'turns per hour'),
+  /** Model tokens (input, cached and output) one user's turns may use per clock hour; 0 (default): no bound. */
+  userTokensPerHour: intInRange(0, 0, 1_000_000_000, 'tokens per hour'),
 });
 
 export type StackContext = z.infer<typeof contextSchema>;

@@ -5,7 +5,7 @@ import {
   type aws_lambda as lambda,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { METRIC } from '../lambdas/metrics/names';
+import { DIMENSION, METRIC } from '../lambdas/metrics/names';
 import { dynamoThrottles, MIN_SAMPLES } from './alarms';
 import type { ChatMetrics } from './chat-metrics';
 
@@ -102,6 +102,12 @@ export function addDashboard(scope: Construct, props: DashboardProps): cloudwatc
         metrics.metric(METRIC.reviewsFailed, 'Sum', hour, 'failed'),
         metrics.metric(METRIC.reviewsStale, 'Sum', hour, 'stale'),
       ],
+      // Answers that needed the repair request: near zero once structured output constrains them.
+      right: (['plan', 'findings'] as const).map((output) =>
+        metrics.metric(METRIC.reviewJsonRepairs, 'Sum', hour, `JSON repairs (${output})`, {
+          [DIMENSION.output]: output,
+        }),
+      ),
     }),
     graph({
       title: 'Tokens per day',

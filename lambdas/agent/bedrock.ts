@@ -6,13 +6,16 @@ import {
   ConverseStreamCommand,
   type ConverseStreamCommandInput,
   type ConverseStreamOutput,
+  type OutputConfig,
   type SystemContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import type { DocumentType } from '@smithy/types';
 import type { Logger } from '../log';
 import { DependencyTimeoutError, isDependencyTimeout } from '../timeouts';
+import { toBedrockJsonSchema } from './bedrock-schema';
 import {
   type ChatMessage,
+  type JsonResponseFormat,
   ModelError,
   type ModelPort,
   type ModelRequest,
@@ -50,6 +53,26 @@ export interface BedrockModelOptions {
   logger?: Pick<Logger, 'warn'>;
   /** Prompt-cache checkpoints after the system prompt and the tool specs (PROMPT_CACHE); default `auto`. */
   promptCache?: PromptCacheMode;
+  /** JSON answers constrained to the request's schema (STRUCTURED_OUTPUT); default `auto`. */
+  structuredOutput?: StructuredOutputMode;
+}
+
+/**
+ * `auto`: on for the models Bedrock's structured output is known to serve ({@link structuredOutputSupported});
+ * `on`: for any model (a refusal falls back to an unconstrained call); `off`: never.
+ */
+export type StructuredOutputMode = 'auto' | 'on' | 'off';
+
+/**
+ * Claude models with structured output on Bedrock: Sonnet/Opus/Haiku 4.5 and later (4.6, 5...), as a foundation model
+ * id, an inference profile id or either's ARN. Earlier Claude models, other vendors (some open-weight models support
+ * it too) and application inference profile ARNs are left out: set STRUCTURED_OUTPUT=on for those that support it.
+ */
+const STRUCTURED_CLAUDE = /(?:^|[./])anthropic\.claude-(?:sonnet|opus|haiku)-(?:4-[5-9](?!\d)|[5-9](?!\d))/;
+
+/** Whether `auto` constrains JSON answers for this model id. */
+export function structuredOutputSupported(modelId: string): boolean {
+  return STRUCTURED_CLAUDE.test(modelId);
 }
 
 /** `auto`: on for the Claude models Bedrock caches prompts for ({@link promptCacheSupported}); `on`/`off`: always/never. */
@@ -84,7 +107,8 @@ const RETRYABLE = new Set([
  * The {@link ModelPort} on Amazon Bedrock's ConverseStream API. Text deltas are yielded as they arrive; a tool use is
  * yielded whole once its input JSON is complete. Throttling and transient errors are retried with exponential backoff
  * only while nothing has been yielded yet (a half-streamed answer cannot be replayed); then they become a
- * {@link ModelError} with a stable code.
+ * {@link ModelError} with a stable code. A request with a `responseFormat` is constrained to its schema where
+ * structured output is on (STRUCTURED_OUTPUT); a schema Bedrock refuses is dropped and the call made again without it.
  */
 export function createBedrockModel(options: BedrockModelOptions): ModelPort {
   const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 250, maxDelayMs: 4_000, ...options.retry };
@@ -94,34 +118,73 @@ export function createBedrockModel(options: BedrockModelOptions): ModelPort {
   const mode = options.promptCache ?? 'auto';
   const cache = mode === 'on' || (mode === 'auto' && promptCacheSupported(options.modelId));
 
+  const structuredMode = options.structuredOutput ?? 'auto';
+  const structured =
+    structuredMode === 'on' || (structuredMode === 'auto' && structuredOutputSupported(options.modelId));
+  /** Formats Bedrock refused for this model (by name), for the rest of the cold start. */
+  const refused = new Set<string>();
+
+  /** One call with retries: throttling and transient errors are retried only while nothing has been yielded. */
+  async function* attempts(
+    input: ConverseStreamCommandInput,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<ModelStreamEvent> {
+    for (let attempt = 1; ; attempt++) {
+      let yielded = false;
+      try {
+        for await (const event of streamOnce(options.client, input, signal, idleTimeoutMs)) {
+          yielded = true;
+          yield event;
+        }
+        return;
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        const name = errorName(error);
+        if (yielded || attempt >= policy.maxAttempts || !RETRYABLE.has(name)) {
+          const failure = toModelError(error);
+          options.logger?.warn('Bedrock call failed', {
+            code: failure.code,
+            errorName: name,
+            detail: error instanceof Error ? error.message : String(error),
+            attempt,
+          });
+          throw failure;
+        }
+        const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+        await sleep(Math.floor(random() * cap));
+      }
+    }
+  }
+
   return {
     async *stream(request: ModelRequest): AsyncGenerator<ModelStreamEvent> {
-      const input = toConverseInput(options.modelId, request, cache);
-      for (let attempt = 1; ; attempt++) {
-        let yielded = false;
-        try {
-          for await (const event of streamOnce(options.client, input, request.signal, idleTimeoutMs)) {
-            yielded = true;
-            yield event;
-          }
-          return;
-        } catch (error) {
-          if (request.signal?.aborted) throw error;
-          const name = errorName(error);
-          if (yielded || attempt >= policy.maxAttempts || !RETRYABLE.has(name)) {
-            const failure = toModelError(error);
-            options.logger?.warn('Bedrock call failed', {
-              code: failure.code,
-              errorName: name,
-              detail: error instanceof Error ? error.message : String(error),
-              attempt,
-            });
-            throw failure;
-          }
-          const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-          await sleep(Math.floor(random() * cap));
-        }
+      const format = request.responseFormat;
+      if (!structured || format === undefined || refused.has(format.name)) {
+        yield* attempts(toConverseInput(options.modelId, request, cache), request.signal);
+        return;
       }
+      let yielded = false;
+      try {
+        for await (const event of attempts(
+          toConverseInput(options.modelId, request, cache, format),
+          request.signal,
+        )) {
+          yielded = true;
+          yield event.type === 'stop' ? { ...event, constrained: true } : event;
+        }
+        return;
+      } catch (error) {
+        // A model (or Region) without structured output, or a schema outside its subset, is refused up front: the
+        // answer is then asked for without the schema, and validated and repaired as before.
+        if (yielded || !(error instanceof ModelError) || error.code !== 'model_validation') throw error;
+      }
+      yield* attempts(toConverseInput(options.modelId, request, cache), request.signal);
+      // Only now is it clear the schema was what Bedrock refused: later calls with it skip the wasted round trip.
+      refused.add(format.name);
+      options.logger?.warn('Bedrock refused the structured-output schema; answering without it', {
+        format: format.name,
+        modelId: options.modelId,
+      });
     },
   };
 }
@@ -166,6 +229,7 @@ export function toConverseInput(
   modelId: string,
   request: ModelRequest,
   cache: boolean,
+  format?: JsonResponseFormat,
 ): ConverseStreamCommandInput {
   const system: SystemContentBlock[] = [{ text: request.system }];
   if (cache && request.system.length > 0) system.push(CACHE_POINT);
@@ -179,6 +243,31 @@ export function toConverseInput(
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     },
     ...(tools.length > 0 ? { toolConfig: { tools } } : {}),
+    ...(format ? { outputConfig: toOutputConfig(format) } : {}),
+  };
+}
+
+/** Fitted schema text per format object: callers reuse one format per schema, so each is fitted once. */
+const fittedSchemas = new WeakMap<JsonResponseFormat, string>();
+
+/** Bedrock's JSON-schema text format: the schema travels as a JSON string, fitted to the subset Bedrock compiles. */
+function toOutputConfig(format: JsonResponseFormat): OutputConfig {
+  let schema = fittedSchemas.get(format);
+  if (schema === undefined) {
+    schema = JSON.stringify(toBedrockJsonSchema(format.schema));
+    fittedSchemas.set(format, schema);
+  }
+  return {
+    textFormat: {
+      type: 'json_schema',
+      structure: {
+        jsonSchema: {
+          name: format.name,
+          ...(format.description === undefined ? {} : { description: format.description }),
+          schema,
+        },
+      },
+    },
   };
 }
 

@@ -34,7 +34,19 @@ export interface ModelRequest {
   maxTokens: number;
   /** Sampling temperature; the adapter's default when absent. */
   temperature?: number;
+  /**
+   * The answer's text must be JSON matching this schema. An adapter whose model supports it constrains decoding to
+   * the schema (and says so on the `stop` event); otherwise it is ignored, and only the prompt asks for the JSON.
+   */
+  responseFormat?: JsonResponseFormat;
   signal?: AbortSignal;
+}
+
+/** A JSON answer format: a name (letters, digits, `_`, `-`), what it is, and its JSON Schema (draft 2020-12). */
+export interface JsonResponseFormat {
+  name: string;
+  description?: string;
+  schema: Record<string, unknown>;
 }
 
 export type StopReason =
@@ -62,7 +74,8 @@ export type ModelStreamEvent =
   | { type: 'text'; delta: string }
   /** `inputError`: the streamed input was not valid JSON (`input` is then `{}`); the tool must not run. */
   | { type: 'tool_use'; toolUseId: string; name: string; input: unknown; inputError?: string }
-  | { type: 'stop'; reason: StopReason; usage?: TokenUsage };
+  /** `constrained`: the answer was decoded under the request's {@link JsonResponseFormat} schema. */
+  | { type: 'stop'; reason: StopReason; usage?: TokenUsage; constrained?: true };
 
 /** A chat model that streams. The Bedrock adapter implements it; so could any other provider. */
 export interface ModelPort {
@@ -104,4 +117,19 @@ export async function completeText(model: ModelPort, request: Omit<ModelRequest,
     if (event.type === 'text') text += event.delta;
   }
   return text;
+}
+
+/**
+ * The same model, handing each finished call's token usage to `onUsage` (for per-turn accounting); the events pass
+ * through unchanged.
+ */
+export function observeUsage(model: ModelPort, onUsage: (usage: TokenUsage) => void): ModelPort {
+  return {
+    async *stream(request) {
+      for await (const event of model.stream(request)) {
+        if (event.type === 'stop' && event.usage) onUsage(event.usage);
+        yield event;
+      }
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import type { GitHubAccess } from '../github/access';
 import type { Emit } from './events';
+import type { TokenUsage } from './model';
 
 /** What a tool's run receives besides its validated input. */
 export interface ToolContext {
@@ -18,6 +19,8 @@ export interface ToolContext {
    * turn, because the tools themselves are built once per cold start and shared by every user's turns.
    */
   github?: GitHubAccess;
+  /** Counts the tokens of model calls a tool makes for this turn (the review planner), for the user's budget. */
+  onUsage?: (usage: TokenUsage) => void;
 }
 
 /** A tool's answer: `content` goes to the model (keep it small), `summary` to the client's `tool_result`. */

@@ -11,7 +11,7 @@ import { type HoldWrite, WRITE_ID_PREFIX } from '../writes/gate';
 import { ActionError, type PendingWriteStore, type SessionTrust } from '../writes/ports';
 import type { Emit, ErrorCode } from './events';
 import { type AgentLimits, runAgentTurn } from './loop';
-import type { ChatMessage, ModelPort } from './model';
+import { type ChatMessage, type ModelPort, observeUsage, type TokenUsage } from './model';
 import { ConsentRequiredError, type ToolContext } from './tool';
 import type { ToolSet } from './tool-specs';
 
@@ -22,6 +22,8 @@ export interface TurnScope {
   /** The client's consent return URL, when it sent one. */
   returnUrl?: string;
   emit: Emit;
+  /** Takes the tokens of model calls made for the turn outside the agent loop (review calls), for the token budget. */
+  onUsage?: (usage: TokenUsage) => void;
 }
 
 /** "approve"/"cancel" on a review plan, optionally naming it. */
@@ -60,15 +62,25 @@ export interface PendingWritesDeps {
   hold: HoldWrite;
 }
 
-/** A bound on turns per user: charged once per turn that may call the model, before it does. */
+/**
+ * A bound on turns (and optionally tokens) per user: charged once per turn that may call the model, before it does;
+ * the tokens every turn used are added after it.
+ */
 export interface TurnBudget {
-  /** @throws when the budget's store fails (the turn then goes ahead: see {@link chargeBudget}) */
+  /**
+   * Counts the turn, or refuses it when the hour's turns or tokens are spent.
+   * @throws when the budget's store fails (the turn then goes ahead: see {@link chargeBudget})
+   */
   charge(userId: string): Promise<{ ok: true } | BudgetRefusal>;
+  /** Adds a finished turn's model tokens; absent when tokens are not bounded. */
+  chargeTokens?(userId: string, tokens: number): Promise<void>;
 }
 
 export interface BudgetRefusal {
   ok: false;
-  /** Turns allowed per hour. */
+  /** Which hourly limit is spent. */
+  kind: 'turns' | 'tokens';
+  /** Turns (or tokens) allowed per hour. */
   limit: number;
   resetsAt: Date;
   /** Whole minutes until `resetsAt`, rounded up. */
@@ -102,7 +114,7 @@ export interface ChatTurnDeps {
 }
 
 /** The per-turn values of a {@link ToolContext}. */
-export type TurnBinding = Pick<ToolContext, 'github'>;
+export type TurnBinding = Pick<ToolContext, 'github' | 'onUsage'>;
 
 export interface ChatTurnInput {
   userId: string;
@@ -115,6 +127,8 @@ export interface ChatTurnInput {
   emit: Emit;
   remainingMs: () => number;
   signal?: AbortSignal;
+  /** Takes the tokens of the turn's model calls made outside the agent loop (set by the token budget). */
+  onUsage?: (usage: TokenUsage) => void;
 }
 
 /**
@@ -125,6 +139,7 @@ export interface ChatTurnInput {
 export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Promise<void> {
   // Measured from outside (its events and model calls), so the turn's own code never mentions metrics.
   if (deps.metrics) return meterTurn(deps.metrics, runChatTurn, { ...deps, metrics: undefined }, input);
+  if (deps.budget?.chargeTokens) return chargingTokens(deps, input, deps.budget);
   const { logger } = deps;
   const { emit } = input;
   const isNew = input.sessionId === undefined;
@@ -173,7 +188,13 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
   }
 
   const userMessage: ChatMessage = { role: 'user', content: [{ text: input.message }] };
-  const scope: TurnScope = { userId: input.userId, sessionId, returnUrl: input.returnUrl, emit };
+  const scope: TurnScope = {
+    userId: input.userId,
+    sessionId,
+    returnUrl: input.returnUrl,
+    emit,
+    ...(input.onUsage ? { onUsage: input.onUsage } : {}),
+  };
   if (command) {
     await runCommand(deps, { input, scope, command, userMessage, previous });
     return;
@@ -266,8 +287,48 @@ async function chargeBudget(
   }
 }
 
+/**
+ * Runs the turn counting the tokens of every model call made for it (the agent loop's and the review's), then adds
+ * them to the user's hourly budget, whatever the turn's outcome. A failing budget store is logged, never the turn's
+ * failure (see {@link chargeBudget}).
+ */
+async function chargingTokens(deps: ChatTurnDeps, input: ChatTurnInput, budget: TurnBudget): Promise<void> {
+  let tokens = 0;
+  const count = (usage: TokenUsage) => {
+    tokens += usageTokens(usage);
+  };
+  try {
+    await runChatTurn(
+      {
+        ...deps,
+        model: observeUsage(deps.model, count),
+        budget: { charge: (userId) => budget.charge(userId) },
+      },
+      { ...input, onUsage: count },
+    );
+  } finally {
+    if (tokens > 0) {
+      await budget.chargeTokens?.(input.userId, tokens).catch((error: unknown) => {
+        deps.logger.warn('Charging the token budget failed; the turn stays uncounted', {
+          error: describe(error),
+        });
+      });
+    }
+  }
+}
+
+/** What a model call counts against the token budget: everything it read (cached or not) and wrote. */
+function usageTokens(usage: TokenUsage): number {
+  return (
+    usage.inputTokens +
+    usage.outputTokens +
+    (usage.cacheReadInputTokens ?? 0) +
+    (usage.cacheWriteInputTokens ?? 0)
+  );
+}
+
 function rateLimitMessage(refusal: BudgetRefusal): string {
-  return loadPrompt('rate-limited', {
+  return loadPrompt(refusal.kind === 'tokens' ? 'rate-limited-tokens' : 'rate-limited', {
     limit: refusal.limit,
     resets_at: refusal.resetsAt.toISOString(),
     minutes: refusal.resetsInMinutes,

@@ -3,7 +3,7 @@ import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createBedrockModel, type RetryPolicy } from '../agent/bedrock';
 import { createCurrentTimeTool } from '../agent/builtin-tools';
-import type { ModelPort } from '../agent/model';
+import { type ModelPort, observeUsage, type TokenUsage } from '../agent/model';
 import type { ToolContext } from '../agent/tool';
 import { createToolSet } from '../agent/tool-specs';
 import type { ChatTurnDeps, PendingWritesDeps, PlanCommands, TurnScope } from '../agent/turn';
@@ -79,6 +79,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       modelId: config.MODEL_ID,
       idleTimeoutMs: config.MODEL_IDLE_TIMEOUT_MS,
       promptCache: config.PROMPT_CACHE,
+      structuredOutput: config.STRUCTURED_OUTPUT,
       retry: overrides.modelRetry,
       logger,
     });
@@ -126,10 +127,15 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
           token,
         }),
     });
-  const reviewWith = (access: GitHubAccess, signal?: AbortSignal): ReviewDeps => ({
+  /** `onUsage`: the turn's token budget counts the review's model calls too. */
+  const reviewWith = (
+    access: GitHubAccess,
+    signal?: AbortSignal,
+    onUsage?: (usage: TokenUsage) => void,
+  ): ReviewDeps => ({
     github: createReviewGitHub(access, signal),
     plans,
-    model,
+    model: onUsage ? observeUsage(model, onUsage) : model,
     settings: {
       pathPrefixes: config.REVIEW_PATH_PREFIXES,
       planTtlHours: config.PLAN_TTL_HOURS,
@@ -153,7 +159,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       currentTime,
       ...createGitHubTools(githubOf),
       createPlanReviewTool((context) => ({
-        ...reviewWith(githubOf(context)),
+        ...reviewWith(githubOf(context), undefined, context.onUsage),
         describeGitHubError: describeReviewGitHubError,
       })),
     ].map(stopTurnOnTimeout),
@@ -161,7 +167,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
   const planCommands: PlanCommands = {
     parse: parsePlanCommand,
     run: (scope, command, signal) =>
-      runPlanCommand(reviewWith(accessFor(scope), signal), {
+      runPlanCommand(reviewWith(accessFor(scope), signal, scope.onUsage), {
         userId: scope.userId,
         sessionId: scope.sessionId,
         command,
@@ -203,18 +209,19 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     systemPrompt: loadPrompt('system', { review_scope: reviewScope }).trim(),
     tools,
     // One access per turn: every tool shares its token (and so at most one consent).
-    bindTurn: (scope) => ({ github: accessFor(scope) }),
+    bindTurn: (scope) => ({ github: accessFor(scope), ...(scope.onUsage ? { onUsage: scope.onUsage } : {}) }),
     planCommands,
     pendingWrites,
     newSessionId: () => randomBytes(16).toString('base64url'),
     logger,
     metrics,
     budget:
-      config.USER_TURNS_PER_HOUR > 0
+      config.USER_TURNS_PER_HOUR > 0 || config.USER_TOKENS_PER_HOUR > 0
         ? createTurnBudget({
             client: dynamo,
             tableName: config.SESSIONS_TABLE,
             turnsPerHour: config.USER_TURNS_PER_HOUR,
+            tokensPerHour: config.USER_TOKENS_PER_HOUR,
             now: () => now().getTime(),
           })
         : undefined,

@@ -106,6 +106,12 @@ export function createEmfMetrics(options: EmfMetricsOptions): MetricsPort {
         [METRIC.reviewDuration, Milliseconds, details.durationMs],
       ]);
     },
+    reviewJson(answer) {
+      line({ [DIMENSION.output]: answer.output }, [
+        [METRIC.reviewJsonRepairs, Count, answer.repaired ? 1 : 0],
+        [METRIC.reviewStructuredOutputs, Count, answer.constrained ? 1 : 0],
+      ]);
+    },
     gitHubRateLimit(hit) {
       line({}, [[hit.retrying ? METRIC.gitHubRateLimitWaits : METRIC.gitHubRateLimitFailures, Count, 1]]);
     },

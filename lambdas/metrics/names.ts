@@ -49,6 +49,10 @@ export const METRIC = {
   reviewCommentsMovedToBody: 'ReviewCommentsMovedToBody',
   /** Milliseconds from approval to the posted review. */
   reviewDuration: 'ReviewDuration',
+  /** Per review JSON answer (by `Output`: plan or findings): 1 when it needed the repair request, else 0. */
+  reviewJsonRepairs: 'ReviewJsonRepairs',
+  /** Per review JSON answer (by `Output`): 1 when the model was constrained to its JSON Schema, else 0. */
+  reviewStructuredOutputs: 'ReviewStructuredOutputs',
   /** A GitHub rate limit that the client waited out and retried. */
   gitHubRateLimitWaits: 'GitHubRateLimitWaits',
   /** A GitHub rate limit too long to wait for (or retried too often): the call failed. */
@@ -58,7 +62,7 @@ export const METRIC = {
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
 /** Dimension names. Values are low-cardinality by construction: never a user, session, repository or plan id. */
-export const DIMENSION = { service: 'service', outcome: 'Outcome', tool: 'Tool' } as const;
+export const DIMENSION = { service: 'service', outcome: 'Outcome', tool: 'Tool', output: 'Output' } as const;
 
 export const DEFAULT_METRICS_NAMESPACE = 'GitHubCodingAgent';
 export const DEFAULT_METRICS_SERVICE = 'github-coding-agent';

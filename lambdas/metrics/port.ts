@@ -37,6 +37,18 @@ export interface ReviewDetails {
   durationMs?: number;
 }
 
+/** Which structured answer of the review workflow: the plan, or a part's findings. */
+export type ReviewJsonOutput = 'plan' | 'findings';
+
+/** How one review JSON answer was obtained. */
+export interface ReviewJsonAnswer {
+  output: ReviewJsonOutput;
+  /** The first answer failed validation and the repair request was made (whatever it returned). */
+  repaired: boolean;
+  /** The model was constrained to the answer's JSON Schema (Bedrock structured output). */
+  constrained: boolean;
+}
+
 /**
  * Where the service's operational metrics go. Calls never throw and never block: the EMF adapter writes one log line,
  * the no-op adapter nothing. Only low-cardinality values may become dimensions (never user, session or repo ids).
@@ -46,6 +58,7 @@ export interface MetricsPort {
   modelCall(summary: ModelCallSummary): void;
   consent(event: ConsentEvent): void;
   review(event: ReviewEvent, details?: ReviewDetails): void;
+  reviewJson(answer: ReviewJsonAnswer): void;
   gitHubRateLimit(hit: { kind: 'primary' | 'secondary'; retrying: boolean }): void;
 }
 
@@ -55,5 +68,6 @@ export const noopMetrics: MetricsPort = {
   modelCall: () => undefined,
   consent: () => undefined,
   review: () => undefined,
+  reviewJson: () => undefined,
   gitHubRateLimit: () => undefined,
 };

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import type { ChatMessage, ModelPort, ModelRequest, StopReason } from '../agent/model';
+import type { ChatMessage, JsonResponseFormat, ModelPort, ModelRequest, StopReason } from '../agent/model';
+import type { MetricsPort, ReviewJsonOutput } from '../metrics/port';
 import { loadPrompt } from '../prompts';
 import { ModelOutputError } from './errors';
 import { clipToTokens, estimateRequestTokens } from './tokens';
@@ -10,20 +11,26 @@ export interface JsonCall<T> {
   system: string;
   prompt: string;
   schema: z.ZodType<T>;
+  /** Which answer this is: names its JSON Schema for the model and its `Output` dimension in the metrics. */
+  output: ReviewJsonOutput;
   /** What the JSON is, for error messages ("review plan", "findings for chunk 2"). */
   what: string;
   maxTokens: number;
   /** When set, no request (first or repair) may exceed this many estimated input tokens. */
   maxRequestTokens?: number;
   signal?: AbortSignal;
+  /** Where the answer's repair and constraint are counted; absent: not measured. */
+  metrics?: Pick<MetricsPort, 'reviewJson'>;
 }
 
 /** Problems are quoted back to the model and into errors: keep them short. */
 const MAX_PROBLEM_CHARS = 800;
 
 /**
- * Asks the model for JSON (no tools offered: the answer is data, never an action), validates it with `schema`, and
- * on failure makes exactly one repair request that shows the model its answer and the validation problem.
+ * Asks the model for JSON (no tools offered: the answer is data, never an action) with the JSON Schema generated from
+ * `schema` as its response format, so a model with structured output is constrained to it. The answer is validated
+ * with `schema` all the same (bounds the grammar cannot express, a cut-off answer, a model without structured output),
+ * and on failure exactly one repair request shows the model its answer and the validation problem.
  * @throws ModelOutputError when the repaired answer is still invalid; ModelError from the port
  * @throws Error when a request would exceed `maxRequestTokens` (a sizing bug: callers reserve room for the repair)
  */
@@ -31,7 +38,13 @@ export async function completeJson<T>(call: JsonCall<T>): Promise<T> {
   const first: ChatMessage[] = [{ role: 'user', content: [{ text: call.prompt }] }];
   const answer = await ask(call, first);
   const parsed = parseJsonAnswer(answer.text, call.schema, answer.stop);
-  if (parsed.ok) return parsed.value;
+  const report = (repaired: boolean) =>
+    call.metrics?.reviewJson({ output: call.output, repaired, constrained: answer.constrained });
+  if (parsed.ok) {
+    report(false);
+    return parsed.value;
+  }
+  report(true);
 
   const repairPrompt = loadPrompt('json-repair', { what: call.what, problem: parsed.problem });
   const withoutPrevious: ChatMessage[] = [
@@ -69,15 +82,34 @@ export function repairOverheadTokens(what: string): number {
   );
 }
 
+/** The response format of one zod schema, generated once (zod is the single source of truth for both). */
+const formats = new WeakMap<z.ZodType, JsonResponseFormat>();
+
+/**
+ * The JSON Schema of what `schema` outputs (defaults filled in, so every field is required), as the model's response
+ * format named after `output`. Exported for tests.
+ */
+export function responseFormatFor(schema: z.ZodType, output: ReviewJsonOutput): JsonResponseFormat {
+  const known = formats.get(schema);
+  if (known) return known;
+  const format: JsonResponseFormat = {
+    name: `review_${output}`,
+    schema: z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>,
+  };
+  formats.set(schema, format);
+  return format;
+}
+
 async function ask<T>(
   call: JsonCall<T>,
   messages: ChatMessage[],
-): Promise<{ text: string; stop: StopReason }> {
+): Promise<{ text: string; stop: StopReason; constrained: boolean }> {
   const request: ModelRequest = {
     system: call.system,
     messages,
     maxTokens: call.maxTokens,
     temperature: 0,
+    responseFormat: responseFormatFor(call.schema, call.output),
     signal: call.signal,
   };
   if (call.maxRequestTokens !== undefined) {
@@ -90,12 +122,16 @@ async function ask<T>(
   }
   let text = '';
   let stop: StopReason = 'other';
+  let constrained = false;
   for await (const event of call.model.stream(request)) {
     if (event.type === 'text') text += event.delta;
-    else if (event.type === 'stop') stop = event.reason;
+    else if (event.type === 'stop') {
+      stop = event.reason;
+      constrained = event.constrained === true;
+    }
     // A tool_use cannot happen (no tools are offered); it is ignored rather than acted on.
   }
-  return { text, stop };
+  return { text, stop, constrained };
 }
 
 /** The outcome of checking one answer. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import type { ModelPort } from '../agent/model';
+import type { MetricsPort } from '../metrics/port';
 import { loadPrompt } from '../prompts';
 import { completeJson } from './json';
 import type { PullRequestFile, PullRequestInfo, PullRequestRef } from './ports';
@@ -39,23 +40,26 @@ const MAX_LISTED_FILES = 150;
 const MAX_BODY_CHARS = 2000;
 
 /**
- * Asks the model for a PlanModel (no tools; one repair attempt on invalid JSON). The PR's title, body and file names
+ * Asks the model for a PlanModel (no tools; constrained to the plan's JSON Schema where the model supports it; one
+ * repair attempt on invalid JSON). The PR's title, body and file names
  * are untrusted and go inside delimiters with a random marker the PR author cannot predict.
  * @throws ModelOutputError after a failed repair; ModelError from the port
  */
 export async function generatePlan(
   model: ModelPort,
   input: PlanInput,
-  options: { maxTokens: number; signal?: AbortSignal },
+  options: { maxTokens: number; signal?: AbortSignal; metrics?: Pick<MetricsPort, 'reviewJson'> },
 ): Promise<PlanModel> {
   return completeJson({
     model,
     system: loadPrompt('review-plan-system'),
     prompt: renderPlanPrompt(input),
     schema: planModelSchema,
+    output: 'plan',
     what: 'review plan',
     maxTokens: options.maxTokens,
     signal: options.signal,
+    metrics: options.metrics,
   });
 }
 

@@ -145,7 +145,7 @@ export async function planReview(
   const plan = await generatePlan(
     deps.model,
     { ...scopeInput, ref, pr },
-    { maxTokens: settings.maxOutputTokens, signal: input.signal },
+    { maxTokens: settings.maxOutputTokens, signal: input.signal, metrics: deps.metrics },
   );
   const now = deps.now();
   const planId = deps.newId();
@@ -630,10 +630,12 @@ async function reviewPullRequest(
       system,
       prompt: promptFor(chunk, number, total),
       schema: chunkFindingsSchema,
+      output: 'findings',
       what: findingsLabel(number, total),
       maxTokens: settings.maxOutputTokens,
       maxRequestTokens: settings.chunkTokenBudget,
       signal,
+      metrics: deps.metrics,
     });
     const placed = anchorFindings(answer.findings, shownLines(chunk));
     anchored.push(...placed.anchored);

@@ -46,6 +46,7 @@ describe('parseContext', () => {
       throttleAlarms: true,
       dailyCostBudgetUsd: 50,
       userTurnsPerHour: 60,
+      userTokensPerHour: 0,
     });
   });
 
@@ -120,6 +121,13 @@ describe('parseContext', () => {
       'userTurnsPerHour: must be at least 0 turns per hour (got "-1")',
     );
     expect(problemsOf({ userTurnsPerHour: '2.5' })[0]).toMatch(/^userTurnsPerHour: must be a whole number/);
+  });
+
+  it('bounds tokens per hour only when asked, and names a negative one', () => {
+    expect(parseContext({ userTokensPerHour: '200000' }).userTokensPerHour).toBe(200_000);
+    expect(problemsOf({ userTokensPerHour: '-5' })[0]).toBe(
+      'userTokensPerHour: must be at least 0 tokens per hour (got "-5")',
+    );
   });
 
   it('turns an alarm off with 0 and throttle alarms off with false', () => {
@@ -319,6 +327,7 @@ describe('the stack under non-default context', () => {
       throttleAlarms: 'false',
       dailyCostBudgetUsd: '5',
       userTurnsPerHour: '0',
+      userTokensPerHour: '250000',
     });
   });
 
@@ -345,6 +354,7 @@ describe('the stack under non-default context', () => {
         Variables: Match.objectLike({
           LOG_LEVEL: 'DEBUG',
           REVIEW_PATH_PREFIXES: 'src/,docs/',
+          USER_TOKENS_PER_HOUR: '250000',
           OAUTH_RETURN_URLS: 'http://localhost:8976/oauth/callback,https://chat.example.com/oauth/callback',
         }),
       },

@@ -142,6 +142,7 @@ describe('CodingAgentStack resources', () => {
       METRICS_NAMESPACE: 'GitHubCodingAgent',
       METRICS_SERVICE: 'GitHubCodingAgent',
       USER_TURNS_PER_HOUR: 60,
+      USER_TOKENS_PER_HOUR: 0,
     });
   });
 
@@ -604,6 +605,29 @@ describe('operations: canary deploys, alarms, dashboard', () => {
         'Alarms',
       ]),
     );
+  });
+});
+
+describe('dashboard: review JSON repairs', () => {
+  it('draws the repairs of plan and findings answers, by Output, on the reviews graph', () => {
+    const dashboard = built.template.findResources('AWS::CloudWatch::Dashboard')[
+      logicalIdOf('AWS::CloudWatch::Dashboard')
+    ];
+    const body = JSON.parse(
+      (dashboard.Properties.DashboardBody['Fn::Join'] as [string, unknown[]])[1]
+        .map((part) => (typeof part === 'string' ? part : 'TOKEN'))
+        .join(''),
+    ) as { widgets: Array<{ properties: { title: string; metrics?: unknown[][] } }> };
+    const reviews = body.widgets.find((widget) => widget.properties.title === 'Reviews (hourly)');
+
+    // A metric line is [namespace, name, dimension, value, dimension, value, options].
+    const repairs = (reviews?.properties.metrics ?? [])
+      .filter((line) => line[1] === 'ReviewJsonRepairs')
+      .map((line) => Object.fromEntries([line.slice(2, 4), line.slice(4, 6)]));
+    expect(repairs).toEqual([
+      { service: 'GitHubCodingAgent', Output: 'plan' },
+      { service: 'GitHubCodingAgent', Output: 'findings' },
+    ]);
   });
 });
 

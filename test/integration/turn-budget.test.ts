@@ -1,5 +1,5 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalFunctionUrl, startLocalFunctionUrl } from '../../bin/local/function-url';
 import { installLambdaGlobals } from '../../bin/local/lambda-runtime';
@@ -43,6 +43,7 @@ describe('turn budget store (dynalite)', () => {
     expect(results.map((result) => result.ok)).toEqual([true, true, false]);
     expect(results[2]).toEqual({
       ok: false,
+      kind: 'turns',
       limit: 2,
       resetsAt: new Date(Date.UTC(2030, 0, 1, 11)),
       resetsInMinutes: 35,
@@ -92,6 +93,77 @@ describe('turn budget store (dynalite)', () => {
   });
 });
 
+describe('token budget store (dynalite)', () => {
+  const budget = (limits: { turns?: number; tokens: number }, now: () => number) =>
+    createTurnBudget({
+      client: dynamo.client,
+      tableName: 'sessions',
+      turnsPerHour: limits.turns ?? 0,
+      tokensPerHour: limits.tokens,
+      now,
+    });
+
+  it("refuses a turn once the hour's tokens are spent, with the next hour as its reset time", async () => {
+    const store = budget({ tokens: 1000 }, () => TEN_25);
+    const first = await store.charge('tokens');
+    await store.chargeTokens?.('tokens', 999);
+    const second = await store.charge('tokens');
+    await store.chargeTokens?.('tokens', 5);
+
+    const third = await store.charge('tokens');
+
+    expect([first.ok, second.ok]).toEqual([true, true]);
+    expect(third).toEqual({
+      ok: false,
+      kind: 'tokens',
+      limit: 1000,
+      resetsAt: new Date(Date.UTC(2030, 0, 1, 11)),
+      resetsInMinutes: 35,
+    });
+  });
+
+  it('keeps turns and tokens in the same hourly item, each against its own limit', async () => {
+    const store = budget({ turns: 5, tokens: 100 }, () => TEN_25);
+    await store.charge('both');
+    await store.chargeTokens?.('both', 60);
+    await store.chargeTokens?.('both', 40);
+
+    const refused = await store.charge('both');
+
+    expect(refused).toMatchObject({ ok: false, kind: 'tokens', limit: 100 });
+    const { Item } = await dynamo.client.send(
+      new GetItemCommand({
+        TableName: 'sessions',
+        Key: { pk: { S: 'USER#both#BUDGET' }, sk: { S: `HOUR#${Math.floor(TEN_25 / HOUR)}` } },
+      }),
+    );
+    expect([Item?.turns?.N, Item?.tokens?.N]).toEqual(['1', '100']);
+    expect(Number(Item?.expires_at?.N)).toBe(Date.UTC(2030, 0, 1, 13) / 1000);
+  });
+
+  it('says the turns are spent when they are, even with tokens left', async () => {
+    const store = budget({ turns: 1, tokens: 1_000_000 }, () => TEN_25);
+    await store.charge('turns-first');
+
+    expect(await store.charge('turns-first')).toMatchObject({ ok: false, kind: 'turns', limit: 1 });
+  });
+
+  it('starts every hour with its tokens unspent', async () => {
+    let clock = TEN_25;
+    const store = budget({ tokens: 10 }, () => clock);
+    await store.chargeTokens?.('next-hour', 50);
+    expect((await store.charge('next-hour')).ok).toBe(false);
+
+    clock += HOUR;
+
+    expect((await store.charge('next-hour')).ok).toBe(true);
+  });
+
+  it('has no token charge when tokens are not bounded', () => {
+    expect(budget({ turns: 3, tokens: 0 }, () => TEN_25).chargeTokens).toBeUndefined();
+  });
+});
+
 describe('a chat turn over budget (local function URL)', () => {
   let bedrock: BedrockStandin;
   let server: LocalFunctionUrl;
@@ -102,6 +174,7 @@ describe('a chat turn over budget (local function URL)', () => {
     modelCall: () => undefined,
     consent: () => undefined,
     review: () => undefined,
+    reviewJson: () => undefined,
     gitHubRateLimit: () => undefined,
   };
 
@@ -181,5 +254,80 @@ describe('a chat turn over budget (local function URL)', () => {
 
     expect(textOf(events)).toBe('answered');
     expect(warnings).toEqual([expect.stringContaining('turn budget failed')]);
+  });
+});
+
+describe('a chat turn over its token budget (local function URL)', () => {
+  let bedrock: BedrockStandin;
+  let server: LocalFunctionUrl;
+
+  beforeAll(async () => {
+    installLambdaGlobals();
+    bedrock = await startBedrockStandin();
+    const config = testConfig({ USER_TURNS_PER_HOUR: '0', USER_TOKENS_PER_HOUR: '1000' });
+    const deps = createAppDeps(config, {
+      logger: createLogger('SILENT'),
+      dynamo: dynamo.client,
+      bedrock: new BedrockRuntimeClient({ endpoint: bedrock.url, region: 'ap-southeast-2', maxAttempts: 1 }),
+      tokenPort: createStaticTokenPort({ token: 'ghp_unused_in_these_tests' }),
+      now: () => new Date(TEN_25),
+    });
+    server = await startLocalFunctionUrl({
+      handler: awslambda.streamifyResponse(createChatHandler(deps)),
+      userArn: 'arn:aws:iam::123456789012:user/alice',
+      allowUserHeader: true,
+    });
+  });
+  afterAll(async () => {
+    await Promise.all([server?.close(), bedrock?.close()]);
+  });
+
+  const usage = (inputTokens: number, outputTokens: number, cacheReadInputTokens = 0) => ({
+    kind: 'reply' as const,
+    text: 'ok',
+    usage: { inputTokens, outputTokens, cacheReadInputTokens },
+  });
+
+  it("charges each turn's tokens after it and refuses the next turn once the hour's are spent", async () => {
+    bedrock.enqueue(usage(300, 100, 200), usage(300, 150));
+    const first = await chat(server.url, { message: 'first' }, { user: 'frank' });
+    const second = await chat(server.url, { message: 'second' }, { user: 'frank' });
+    const calls = bedrock.requests.length;
+
+    const third = await chat(server.url, { message: 'third' }, { user: 'frank' });
+
+    expect([textOf(first.events), textOf(second.events)]).toEqual(['ok', 'ok']);
+    expect(third.events.map((event) => event.type)).toEqual(['session', 'error', 'done']);
+    expect(third.events[1]).toMatchObject({
+      type: 'error',
+      code: 'rate_limited',
+      message: expect.stringContaining('1000 model tokens per hour'),
+    });
+    expect(third.events[1]).toMatchObject({
+      message: expect.stringContaining('2030-01-01T11:00:00.000Z (in 35 min)'),
+    });
+    expect(bedrock.requests).toHaveLength(calls);
+    // A caller's user id is a hash of its IAM identity: frank's is so far the only such counter with tokens.
+    const { Items } = await dynamo.client.send(
+      new ScanCommand({
+        TableName: 'sessions',
+        FilterExpression: 'attribute_exists(tokens) AND sk = :hour AND begins_with(pk, :caller)',
+        ExpressionAttributeValues: {
+          ':hour': { S: `HOUR#${Math.floor(TEN_25 / HOUR)}` },
+          ':caller': { S: 'USER#iam-' },
+        },
+      }),
+    );
+    // 300 + 100 + 200 cached, then 300 + 150.
+    expect(Items?.map((item) => item.tokens?.N)).toEqual(['1050']);
+  });
+
+  it("leaves other users' tokens untouched", async () => {
+    bedrock.enqueue(usage(2000, 10), usage(5, 5));
+    await chat(server.url, { message: 'big' }, { user: 'gina' });
+
+    const other = await chat(server.url, { message: 'small' }, { user: 'hank' });
+
+    expect(textOf(other.events)).toBe('ok');
   });
 });

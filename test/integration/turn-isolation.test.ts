@@ -135,8 +135,8 @@ describe('two users chatting at the same time', () => {
     const aliceSaved = await deps.turn.sessions.loadRecent('alice', alice.sessionId, 10_000);
     expect(textsOf(aliceSaved)).toContain('list my repositories (alice)');
     expect(textsOf(aliceSaved)).not.toContain('list my repositories (bob)');
-    expect(await deps.turn.sessions.exists('alice', bob.sessionId)).toBe(false);
-    expect(await deps.turn.sessions.exists('bob', alice.sessionId)).toBe(false);
+    expect(await deps.turn.sessions.open('alice', bob.sessionId)).toBeUndefined();
+    expect(await deps.turn.sessions.open('bob', alice.sessionId)).toBeUndefined();
     // Four model calls (two per turn), all sent the one specs instance built at cold start.
     expect(model.requests).toHaveLength(4);
     for (const request of model.requests) expect(request.tools).toBe(deps.turn.tools.specs);

@@ -52,6 +52,13 @@ export interface ConverseRequestBody {
     }>;
   };
   inferenceConfig?: { maxTokens?: number; temperature?: number };
+  /** Structured output: the answer's JSON Schema, as a JSON string (checked against Bedrock's subset on arrival). */
+  outputConfig?: {
+    textFormat?: {
+      type?: string;
+      structure?: { jsonSchema?: { name?: string; description?: string; schema?: string } };
+    };
+  };
 }
 
 interface CachePointBlock {
@@ -111,6 +118,11 @@ export interface BedrockStandinOptions {
   usage?: 'fixed' | 'estimated';
   /** Smallest cacheable prefix in `estimated` mode (Claude Sonnet's minimum per checkpoint: 1,024 tokens). */
   cacheMinTokens?: number;
+  /**
+   * Whether the model serves structured output (default true). When false, a request with `outputConfig` is refused
+   * with a ValidationException, as Bedrock refuses it for a model without the feature.
+   */
+  supportsStructuredOutput?: boolean;
 }
 
 /** Starts the stand-in on an ephemeral loopback port (or `port`). */
@@ -158,6 +170,13 @@ export async function startBedrockStandin(options: BedrockStandinOptions = {}): 
     const index = requests.length;
     const modelId = decodeURIComponent(match[1] ?? '');
     requests.push({ operation, modelId, body, headers: req.headers });
+    if (body.outputConfig !== undefined) {
+      const problem =
+        options.supportsStructuredOutput === false
+          ? `The model ${modelId} does not support structured output (outputConfig).`
+          : checkOutputConfig(body.outputConfig);
+      if (problem !== undefined) return sendError(res, 400, 'ValidationException', problem);
+    }
     const turn = await next(body, index);
 
     if (turn.kind === 'http_error') return sendError(res, turn.status, turn.type, turn.message);
@@ -232,6 +251,89 @@ export async function startBedrockStandin(options: BedrockStandinOptions = {}): 
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * What Bedrock would refuse in a structured-output request, or undefined: the format's shape, a schema that is not a
+ * JSON object in a string, or a schema outside the subset its constrained decoding compiles (every object closed with
+ * `additionalProperties: false`; no numeric or length bounds; `minItems` only 0 or 1).
+ */
+export function checkOutputConfig(
+  config: NonNullable<ConverseRequestBody['outputConfig']>,
+): string | undefined {
+  const format = config.textFormat;
+  if (format === undefined) return undefined;
+  if (format.type !== 'json_schema')
+    return `outputConfig.textFormat.type must be json_schema, not ${format.type}`;
+  const definition = format.structure?.jsonSchema;
+  if (typeof definition?.schema !== 'string')
+    return 'outputConfig.textFormat.structure.jsonSchema.schema must be a string';
+  if (definition.name !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(definition.name)) {
+    return `invalid json schema name ${definition.name}`;
+  }
+  let schema: unknown;
+  try {
+    schema = JSON.parse(definition.schema);
+  } catch {
+    return 'The json schema is not valid JSON';
+  }
+  return checkSchemaNode(schema, '#');
+}
+
+const SUBSET_KEYWORDS = new Set([
+  'type',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'enum',
+  'const',
+  'anyOf',
+  'allOf',
+  '$ref',
+  '$defs',
+  'definitions',
+  'description',
+  'title',
+  'format',
+  'minItems',
+]);
+
+function checkSchemaNode(node: unknown, at: string): string | undefined {
+  if (typeof node !== 'object' || node === null || Array.isArray(node))
+    return `${at}: a schema must be an object`;
+  const schema = node as Record<string, unknown>;
+  for (const key of Object.keys(schema)) {
+    if (!SUBSET_KEYWORDS.has(key)) return `${at}: the keyword '${key}' is not supported in structured output`;
+  }
+  if (schema.minItems !== undefined && schema.minItems !== 0 && schema.minItems !== 1) {
+    return `${at}: minItems may only be 0 or 1`;
+  }
+  if (
+    (schema.type === 'object' || schema.properties !== undefined) &&
+    schema.additionalProperties !== false
+  ) {
+    return `${at}: objects must set additionalProperties to false`;
+  }
+  const children: Array<[string, unknown]> = [];
+  if (schema.items !== undefined) children.push([`${at}/items`, schema.items]);
+  for (const key of ['properties', '$defs', 'definitions']) {
+    const map = schema[key];
+    if (typeof map === 'object' && map !== null) {
+      for (const [name, sub] of Object.entries(map)) children.push([`${at}/${key}/${name}`, sub]);
+    }
+  }
+  for (const key of ['anyOf', 'allOf']) {
+    const list = schema[key];
+    if (Array.isArray(list)) {
+      for (const [index, sub] of list.entries()) children.push([`${at}/${key}/${index}`, sub]);
+    }
+  }
+  for (const [path, child] of children) {
+    const problem = checkSchemaNode(child, path);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
 }
 
 function frame(eventType: string, payload: unknown): Uint8Array {

@@ -131,3 +131,23 @@ describe('metrics settings', () => {
     ]);
   });
 });
+
+describe('structured output setting', () => {
+  it('leaves STRUCTURED_OUTPUT to the model (auto) by default and names a wrong value', () => {
+    expect(loadConfig(validEnv).STRUCTURED_OUTPUT).toBe('auto');
+    expect(loadConfig({ ...validEnv, STRUCTURED_OUTPUT: 'on' }).STRUCTURED_OUTPUT).toBe('on');
+    expect(problemsOf({ ...validEnv, STRUCTURED_OUTPUT: 'json' })).toEqual([
+      expect.stringMatching(/^STRUCTURED_OUTPUT: /),
+    ]);
+  });
+});
+
+describe('token budget setting', () => {
+  it('leaves USER_TOKENS_PER_HOUR off (0) by default and names a negative value', () => {
+    expect(loadConfig(validEnv).USER_TOKENS_PER_HOUR).toBe(0);
+    expect(loadConfig({ ...validEnv, USER_TOKENS_PER_HOUR: '50000' }).USER_TOKENS_PER_HOUR).toBe(50_000);
+    expect(problemsOf({ ...validEnv, USER_TOKENS_PER_HOUR: '-1' })).toEqual([
+      expect.stringMatching(/^USER_TOKENS_PER_HOUR: /),
+    ]);
+  });
+});

@@ -300,7 +300,13 @@ describe('a turn refused by the per-user budget', () => {
     const metrics = createEmfMetrics({ namespace: 'TestNamespace', service: 'test-stack' });
     const resetsAt = new Date(Date.UTC(2030, 0, 1, 11));
     const refusing = {
-      charge: async () => ({ ok: false as const, limit: 2, resetsAt, resetsInMinutes: 35 }),
+      charge: async () => ({
+        ok: false as const,
+        kind: 'turns' as const,
+        limit: 2,
+        resetsAt,
+        resetsInMinutes: 35,
+      }),
     };
 
     const events = await runTurn({ ...turnDeps(scriptedModel([]), metrics), budget: refusing });
@@ -379,6 +385,33 @@ describe('review metrics of an approved review', () => {
     });
     expect(posted.ReviewDuration).toEqual(expect.any(Number));
     expect(unitsOf(posted)).toMatchObject({ ReviewFilesReviewed: 'Count', ReviewDuration: 'Milliseconds' });
+  });
+
+  it('writes ReviewJsonRepairs and ReviewStructuredOutputs by Output for the plan and each part', async () => {
+    await approveThroughTurn();
+
+    const byOutput = emfLines().filter((line) => 'Output' in line);
+    expect(byOutput.map((line) => line.Output)).toEqual(['plan', 'findings']);
+    for (const line of byOutput) {
+      expect(line._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'Output']]);
+      expect(unitsOf(line)).toEqual({ ReviewJsonRepairs: 'Count', ReviewStructuredOutputs: 'Count' });
+      // The scripted model answers valid JSON, unconstrained.
+      expect(line).toMatchObject({ ReviewJsonRepairs: 0, ReviewStructuredOutputs: 0 });
+    }
+  });
+
+  it('counts a repaired, constrained answer as 1 and 1', () => {
+    createEmfMetrics({ namespace: 'TestNamespace', service: 'test-stack' }).reviewJson({
+      output: 'findings',
+      repaired: true,
+      constrained: true,
+    });
+
+    expect(lineWith('ReviewJsonRepairs', ['service', 'Output'])).toMatchObject({
+      Output: 'findings',
+      ReviewJsonRepairs: 1,
+      ReviewStructuredOutputs: 1,
+    });
   });
 });
 
