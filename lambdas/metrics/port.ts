@@ -37,6 +37,18 @@ export interface ReviewDetails {
   durationMs?: number;
 }
 
+/** What became of one posted review's findings (severity threshold and self-check: lambdas/review/severity.ts). */
+export interface ReviewFindingsSummary {
+  /** Posted findings (inline and in the body) by severity. */
+  bySeverity: Readonly<Record<'critical' | 'major' | 'minor' | 'nit', number>>;
+  /** Less severe than the threshold: counted in the body, not posted. */
+  belowThreshold: number;
+  /** Not supported by their diff lines according to the self-check: not posted. */
+  droppedBySelfCheck: number;
+  /** Self-check calls that failed (their findings were kept: the check fails open). */
+  selfCheckFailures: number;
+}
+
 /**
  * Where the service's operational metrics go. Calls never throw and never block: the EMF adapter writes one log line,
  * the no-op adapter nothing. Only low-cardinality values may become dimensions (never user, session or repo ids).
@@ -46,6 +58,8 @@ export interface MetricsPort {
   modelCall(summary: ModelCallSummary): void;
   consent(event: ConsentEvent): void;
   review(event: ReviewEvent, details?: ReviewDetails): void;
+  /** Once per posted review. Optional so test doubles written before it need not change. */
+  reviewFindings?(summary: ReviewFindingsSummary): void;
   gitHubRateLimit(hit: { kind: 'primary' | 'secondary'; retrying: boolean }): void;
 }
 
@@ -55,5 +69,6 @@ export const noopMetrics: MetricsPort = {
   modelCall: () => undefined,
   consent: () => undefined,
   review: () => undefined,
+  reviewFindings: () => undefined,
   gitHubRateLimit: () => undefined,
 };

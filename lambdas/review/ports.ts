@@ -2,6 +2,7 @@ import type { PlanStatus } from '../agent/events';
 import type { ModelPort } from '../agent/model';
 import type { Logger } from '../log';
 import type { MetricsPort } from '../metrics/port';
+import type { Severity } from './findings';
 import type { PlanModel } from './plan';
 
 /** Names one pull request. */
@@ -86,7 +87,24 @@ export interface ReviewGitHub {
    * after a createReview failure that GitHub may have acted on anyway (5xx, network error, timeout).
    */
   findReview(ref: PullRequestRef, marker: string): Promise<PostedReview | undefined>;
+  /**
+   * One file of `repo` at commit (or branch) `ref`, as UTF-8 text: the per-repository rules are read this way, always
+   * at the pull request's base commit. A missing file (or a folder at that path) is `missing`, not an error.
+   * @throws GitHub's other failures (Octokit's RequestError with its status), ConsentRequiredError
+   */
+  readRepoFile(
+    repo: { owner: string; repo: string },
+    path: string,
+    options: { ref: string; maxBytes: number },
+  ): Promise<RepoFileRead>;
 }
+
+/** What reading one file of a repository found (see {@link ReviewGitHub.readRepoFile}). */
+export type RepoFileRead =
+  | { kind: 'file'; text: string }
+  | { kind: 'missing' }
+  /** Larger than the caller's `maxBytes`: not downloaded. */
+  | { kind: 'too_large'; bytes: number };
 
 /** A stored review plan (one DynamoDB item). */
 export interface StoredPlan {
@@ -178,6 +196,13 @@ export interface ReviewSettings {
    * restarted or cancelled this long after it stopped; no step of a live review may go this long without progress.
    */
   leaseSeconds?: number;
+  /**
+   * REVIEW_SEVERITY_THRESHOLD: findings less severe than this are not posted, only counted (a repository's
+   * `severity_threshold` overrides it). Default `nit`: everything is posted.
+   */
+  severityThreshold?: Severity;
+  /** SELF_CHECK: a second model pass drops findings their diff lines do not support. Default false. */
+  selfCheck?: boolean;
 }
 
 /** Everything the workflow uses, passed in (ports, not SDK clients). */
@@ -185,6 +210,8 @@ export interface ReviewDeps {
   github: ReviewGitHub;
   plans: PlanStore;
   model: ModelPort;
+  /** SELF_CHECK_MODEL_ID's model for the self-check pass (a cheaper one will do); absent: `model`. */
+  selfCheckModel?: ModelPort;
   settings: ReviewSettings;
   now(): Date;
   newId(): string;

@@ -23,7 +23,8 @@ export type GitHubCall =
   | { method: 'getPullRequest'; ref: PullRequestRef }
   | { method: 'listFiles'; ref: PullRequestRef; maxFiles: number }
   | { method: 'createReview'; ref: PullRequestRef; review: CreateReviewInput }
-  | { method: 'findReview'; ref: PullRequestRef; marker: string };
+  | { method: 'findReview'; ref: PullRequestRef; marker: string }
+  | { method: 'readRepoFile'; repo: { owner: string; repo: string }; path: string; ref: string };
 
 /**
  * An in-memory ReviewGitHub with one PR. `createReview` answers from `reviewFailures` first (failing before anything
@@ -42,6 +43,8 @@ export interface FakeGitHub extends ReviewGitHub {
   findFailures: Error[];
   /** Thrown by the next getPullRequest, once. */
   nextGetFailure?: Error;
+  /** Repository files by commit then path (what readRepoFile serves); a missing entry is `missing`. */
+  repoFiles: Record<string, Record<string, string>>;
 }
 
 export function createFakeGitHub(options: {
@@ -66,6 +69,7 @@ export function createFakeGitHub(options: {
     reviewFailures: [],
     lostAnswers: [],
     findFailures: [],
+    repoFiles: {},
     async getPullRequest(ref) {
       fake.calls.push({ method: 'getPullRequest', ref });
       const failure = fake.nextGetFailure;
@@ -97,6 +101,13 @@ export function createFakeGitHub(options: {
       if (failure) throw failure;
       const index = fake.posted.findIndex((review) => review.body.includes(marker));
       return index === -1 ? undefined : postedReview(fake, index);
+    },
+    async readRepoFile(repo, path, { ref, maxBytes }) {
+      fake.calls.push({ method: 'readRepoFile', repo, path, ref });
+      const text = fake.repoFiles[ref]?.[path];
+      if (text === undefined) return { kind: 'missing' };
+      const bytes = Buffer.byteLength(text, 'utf8');
+      return bytes > maxBytes ? { kind: 'too_large', bytes } : { kind: 'file', text };
     },
   };
   return fake;

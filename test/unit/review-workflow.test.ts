@@ -342,10 +342,13 @@ describe('untrusted PR content', () => {
     await approve(h, planId);
 
     expect(h.model.requests.every((request) => request.tools === undefined)).toBe(true);
+    // Reads only, besides the one review: the rules file is read (at the base commit) but nothing else is written.
     expect(h.github.calls.map((call) => call.method)).toEqual([
       'getPullRequest',
+      'readRepoFile',
       'listFiles',
       'getPullRequest',
+      'readRepoFile',
       'listFiles',
       'createReview',
     ]);
