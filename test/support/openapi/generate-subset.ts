@@ -30,6 +30,7 @@ export const OPERATIONS = [
   'pulls/list-files',
   'pulls/list-reviews',
   'pulls/create-review',
+  'repos/get-content',
 ] as const;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
