@@ -53,7 +53,7 @@ export class GlobError extends Error {
 export function compileGlob(glob: string): CompiledGlob {
   if (glob.trim() === '') throw new GlobError(glob, 'is empty');
   if (glob.length > MAX_GLOB_CHARS) throw new GlobError(glob, `is longer than ${MAX_GLOB_CHARS} characters`);
-  const programs = expandBraces(glob).map((alternative) => tokenize(normalise(alternative), glob));
+  const programs = expandBraces(glob).map((alternative) => toProgram(tokenize(normalise(alternative), glob)));
   return {
     source: glob,
     matches: (path) => programs.some((tokens) => run(tokens, path)),
@@ -158,60 +158,103 @@ function inSet(token: Extract<Token, { kind: 'set' }>, char: string): boolean {
   return found !== token.negated;
 }
 
-/**
- * Runs the automaton. State `i` means "tokens before i are matched"; state `n + 1 + i` is the inside of a `folders`
- * token `i` (part-way through a folder name, so its end must still come). Each step touches each state at most once.
- */
-function run(tokens: Token[], path: string): boolean {
-  const n = tokens.length;
-  let current = new Uint8Array(2 * n + 2);
-  let next = new Uint8Array(2 * n + 2);
-  const add = (set: Uint8Array, state: number) => {
-    // Epsilon moves: a `star`, `rest` or `folders` token may match the empty string.
-    let s = state;
-    while (s <= n && set[s] === 0) {
-      set[s] = 1;
-      const kind = tokens[s]?.kind;
-      if (kind === 'star' || kind === 'rest' || kind === 'folders') s += 1;
-      else break;
-    }
+const SLASH = 47;
+const CHAR = 0;
+const ANY = 1;
+const SET = 2;
+const STAR = 3;
+const REST = 4;
+const FOLDERS = 5;
+const KIND_CODES: Record<Token['kind'], number> = {
+  char: CHAR,
+  any: ANY,
+  set: SET,
+  star: STAR,
+  rest: REST,
+  folders: FOLDERS,
+};
+
+/** The tokens as flat arrays: the matching loop then reads numbers only (one shape, no string compares). */
+interface Program {
+  length: number;
+  kinds: Uint8Array;
+  /** The character code of a `char` token. */
+  codes: Int32Array;
+  sets: Array<Extract<Token, { kind: 'set' }> | undefined>;
+}
+
+function toProgram(tokens: Token[]): Program {
+  return {
+    length: tokens.length,
+    kinds: Uint8Array.from(tokens, (token) => KIND_CODES[token.kind]),
+    codes: Int32Array.from(tokens, (token) => (token.kind === 'char' ? token.value.charCodeAt(0) : -1)),
+    sets: tokens.map((token) => (token.kind === 'set' ? token : undefined)),
   };
-  add(current, 0);
-  for (const char of path) {
+}
+
+/**
+ * Runs the automaton over two flat state sets. State `i` means "tokens before i are matched"; state `n + 1 + i` is the
+ * inside of a `folders` token `i` (part-way through a folder name, so its end must still come). A step is one pass
+ * over the states: at most (2 × tokens + 2) × path length work, whatever the glob.
+ */
+function run(program: Program, path: string): boolean {
+  const { length: n, kinds, codes, sets } = program;
+  const size = 2 * n + 2;
+  // Epsilon moves: `star`, `rest` and `folders` may match nothing, so entering state s enters s..reach[s] at once.
+  const reach = new Int32Array(n + 1);
+  for (let s = n; s >= 0; s -= 1) {
+    const kind = s < n ? kinds[s] : CHAR;
+    reach[s] = kind === STAR || kind === REST || kind === FOLDERS ? (reach[s + 1] as number) : s;
+  }
+  let current = new Uint8Array(size);
+  let next = new Uint8Array(size);
+  for (let t = 0; t <= (reach[0] as number); t += 1) current[t] = 1;
+  for (let index = 0; index < path.length; index += 1) {
+    const code = path.charCodeAt(index);
     next.fill(0);
     let live = false;
-    for (let s = 0; s < n; s += 1) {
-      const token = tokens[s] as Token;
-      if (current[s] === 1) {
-        switch (token.kind) {
-          case 'char':
-            if (token.value === char) add(next, s + 1);
+    for (let state = 0; state < n; state += 1) {
+      let target = -1;
+      let inside = false;
+      if (current[state] === 1) {
+        switch (kinds[state]) {
+          case CHAR:
+            if (codes[state] === code) target = state + 1;
             break;
-          case 'any':
-            if (char !== '/') add(next, s + 1);
+          case ANY:
+            if (code !== SLASH) target = state + 1;
             break;
-          case 'set':
-            if (inSet(token, char)) add(next, s + 1);
+          case SET:
+            if (inSet(sets[state] as Extract<Token, { kind: 'set' }>, path[index] as string))
+              target = state + 1;
             break;
-          case 'star':
-            if (char !== '/') add(next, s);
+          case STAR:
+            if (code !== SLASH) target = state;
             break;
-          case 'rest':
-            add(next, s);
+          case REST:
+            target = state;
             break;
-          case 'folders':
-            if (char === '/') add(next, s);
-            else next[n + 1 + s] = 1;
+          case FOLDERS:
+            if (code === SLASH) target = state;
+            else inside = true;
             break;
         }
       }
       // Inside a folder name of a `folders` token: a `/` ends the folder (back at the token's start).
-      if (token.kind === 'folders' && current[n + 1 + s] === 1) {
-        if (char === '/') add(next, s);
-        else next[n + 1 + s] = 1;
+      if (current[n + 1 + state] === 1) {
+        if (code === SLASH) target = state;
+        else inside = true;
+      }
+      if (inside) {
+        next[n + 1 + state] = 1;
+        live = true;
+      }
+      if (target >= 0) {
+        const end = reach[target] as number;
+        for (let t = target; t <= end; t += 1) next[t] = 1;
+        live = true;
       }
     }
-    for (let s = 0; s < next.length && !live; s += 1) live = next[s] === 1;
     if (!live) return false;
     [current, next] = [next, current];
   }
