@@ -66,6 +66,12 @@ export interface ChatFunctionProps {
   metricsService: string;
   /** Turns one user may start per hour (USER_TURNS_PER_HOUR); 0: no bound. */
   userTurnsPerHour: number;
+  /** REVIEW_SEVERITY_THRESHOLD. */
+  reviewSeverityThreshold: string;
+  /** SELF_CHECK on or off. */
+  selfCheck: boolean;
+  /** SELF_CHECK_MODEL_ID and its grant, when the self-check uses a model other than `modelId`. */
+  selfCheckModel?: { modelId: string; access: ModelAccess };
 }
 
 /** The alias the function URL serves; CodeDeploy moves it from version to version. */
@@ -116,6 +122,9 @@ export function addChatFunction(scope: Construct, props: ChatFunctionProps, id =
       METRICS_NAMESPACE: DEFAULT_METRICS_NAMESPACE,
       METRICS_SERVICE: props.metricsService,
       USER_TURNS_PER_HOUR: String(props.userTurnsPerHour),
+      REVIEW_SEVERITY_THRESHOLD: props.reviewSeverityThreshold,
+      SELF_CHECK: props.selfCheck ? 'on' : 'off',
+      ...(props.selfCheckModel ? { SELF_CHECK_MODEL_ID: props.selfCheckModel.modelId } : {}),
       ...SOURCE_MAP_ENV,
     },
     reservedConcurrentExecutions: props.reservedConcurrency,
@@ -127,6 +136,7 @@ export function addChatFunction(scope: Construct, props: ChatFunctionProps, id =
   });
 
   grantModel(fn, props.modelAccess);
+  if (props.selfCheckModel) grantModel(fn, props.selfCheckModel.access, 'SelfCheck');
   fn.addToRolePolicy(
     new iam.PolicyStatement({
       sid: 'SessionAndPlanTables',
@@ -233,11 +243,11 @@ export function clientSecretReadViaAgentCore(secretArn: string): iam.PolicyState
 }
 
 /** Invoke rights on the configured model only: the profile itself, and its foundation models only through it. */
-function grantModel(fn: lambda.IFunction, access: ModelAccess): void {
+function grantModel(fn: lambda.IFunction, access: ModelAccess, sidPrefix = ''): void {
   if (access.inferenceProfileArn) {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'InvokeInferenceProfile',
+        sid: `${sidPrefix}InvokeInferenceProfile`,
         actions: [...MODEL_ACTIONS],
         resources: [access.inferenceProfileArn],
       }),
@@ -245,7 +255,7 @@ function grantModel(fn: lambda.IFunction, access: ModelAccess): void {
   }
   fn.addToRolePolicy(
     new iam.PolicyStatement({
-      sid: 'InvokeFoundationModel',
+      sid: `${sidPrefix}InvokeFoundationModel`,
       actions: [...MODEL_ACTIONS],
       resources: access.foundationModelArns,
       conditions: access.inferenceProfileArn

@@ -96,6 +96,21 @@ export class CodingAgentStack extends Stack {
       reservedConcurrency: settings.chatReservedConcurrency,
       metricsService: this.stackName,
       userTurnsPerHour: settings.userTurnsPerHour,
+      reviewSeverityThreshold: settings.reviewSeverityThreshold,
+      selfCheck: settings.selfCheck,
+      selfCheckModel:
+        settings.selfCheckModelId === undefined || settings.selfCheckModelId === settings.modelId
+          ? undefined
+          : {
+              modelId: settings.selfCheckModelId,
+              access: modelAccess({
+                modelId: settings.selfCheckModelId,
+                region: this.region,
+                account: this.account,
+                partition: this.partition,
+                destinationRegions: settings.modelDestinationRegions,
+              }),
+            },
     });
 
     if (!hasPrompts()) {

@@ -45,6 +45,9 @@ export const CONTEXT_KEYS = [
   'throttleAlarms',
   'dailyCostBudgetUsd',
   'userTurnsPerHour',
+  'reviewSeverityThreshold',
+  'selfCheck',
+  'selfCheckModelId',
 ] as const;
 
 /**
@@ -210,6 +213,17 @@ export const contextSchema = z.object({
    * and caps what a runaway script or a leaked credential can spend (each turn up to 8 model calls).
    */
   userTurnsPerHour: intInRange(60, 0, 100_000, 'turns per hour'),
+  /** REVIEW_SEVERITY_THRESHOLD: findings less severe are counted, not posted (a repository's rules file overrides it). */
+  reviewSeverityThreshold: z
+    .enum(['critical', 'major', 'minor', 'nit'], { error: 'must be one of critical, major, minor, nit' })
+    .default('minor'),
+  /** SELF_CHECK: a second model pass drops review findings their diff lines do not support. */
+  selfCheck: flagDefaulting(true),
+  /** SELF_CHECK_MODEL_ID: a cheaper model (or profile) for the self-check, granted to the function; unset: modelId. */
+  selfCheckModelId: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.:-]*$/, 'must be a Bedrock model or inference profile id')
+    .optional(),
 });
 
 export type StackContext = z.infer<typeof contextSchema>;

@@ -142,7 +142,10 @@ describe('CodingAgentStack resources', () => {
       METRICS_NAMESPACE: 'GitHubCodingAgent',
       METRICS_SERVICE: 'GitHubCodingAgent',
       USER_TURNS_PER_HOUR: 60,
+      REVIEW_SEVERITY_THRESHOLD: 'minor',
+      SELF_CHECK: 'on',
     });
+    expect(variables).not.toHaveProperty('SELF_CHECK_MODEL_ID');
   });
 
   it('leaves the chat function without reserved concurrency unless asked', () => {
