@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { DEFAULT_METRICS_NAMESPACE, DEFAULT_METRICS_SERVICE } from './metrics/names';
 import { modelPricesSchema } from './metrics/prices';
+import { SEVERITIES } from './review/findings';
 
 /** Variables whose values must never appear in logs, events or error messages. */
 export const SECRET_VARIABLES = ['GITHUB_TOKEN'] as const;
@@ -69,6 +70,14 @@ export const configSchema = z.object({
   /** How long a GitHub write withheld after untrusted text waits for the user's approval. */
   WRITE_APPROVAL_TTL_MINUTES: positiveInt(60),
   REVIEW_CHUNK_TOKEN_BUDGET: positiveInt(12_000),
+  /** Findings less severe than this are not posted, only counted; a repository's `severity_threshold` overrides it. */
+  REVIEW_SEVERITY_THRESHOLD: z
+    .enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(', ')}` })
+    .default('minor'),
+  /** A second model pass drops findings their diff lines do not support (fails open). */
+  SELF_CHECK: z.enum(['on', 'off']).default('on'),
+  /** The model of the self-check pass (a smaller one will do); unset: MODEL_ID. */
+  SELF_CHECK_MODEL_ID: z.string().min(1, 'must name a Bedrock model or inference profile id').optional(),
   /** Every AWS SDK client: the TCP/TLS connection must be up within this long. */
   DEPENDENCY_CONNECT_TIMEOUT_MS: positiveInt(3_000),
   /** One DynamoDB or AgentCore Identity request, per attempt (the SDK makes up to 3 attempts). */

@@ -68,6 +68,12 @@ export interface ChatFunctionProps {
   userTurnsPerHour: number;
   /** Model tokens one user's turns may use per hour (USER_TOKENS_PER_HOUR); 0: no bound. */
   userTokensPerHour: number;
+  /** REVIEW_SEVERITY_THRESHOLD. */
+  reviewSeverityThreshold: string;
+  /** SELF_CHECK on or off. */
+  selfCheck: boolean;
+  /** SELF_CHECK_MODEL_ID and its grant, when the self-check uses a model other than `modelId`. */
+  selfCheckModel?: { modelId: string; access: ModelAccess };
 }
 
 /** The alias the function URL serves; CodeDeploy moves it from version to version. */
@@ -119,6 +125,9 @@ export function addChatFunction(scope: Construct, props: ChatFunctionProps, id =
       METRICS_SERVICE: props.metricsService,
       USER_TURNS_PER_HOUR: String(props.userTurnsPerHour),
       USER_TOKENS_PER_HOUR: String(props.userTokensPerHour),
+      REVIEW_SEVERITY_THRESHOLD: props.reviewSeverityThreshold,
+      SELF_CHECK: props.selfCheck ? 'on' : 'off',
+      ...(props.selfCheckModel ? { SELF_CHECK_MODEL_ID: props.selfCheckModel.modelId } : {}),
       ...SOURCE_MAP_ENV,
     },
     reservedConcurrentExecutions: props.reservedConcurrency,
@@ -130,6 +139,7 @@ export function addChatFunction(scope: Construct, props: ChatFunctionProps, id =
   });
 
   grantModel(fn, props.modelAccess);
+  if (props.selfCheckModel) grantModel(fn, props.selfCheckModel.access, 'SelfCheck');
   fn.addToRolePolicy(
     new iam.PolicyStatement({
       sid: 'SessionAndPlanTables',
@@ -236,11 +246,11 @@ export function clientSecretReadViaAgentCore(secretArn: string): iam.PolicyState
 }
 
 /** Invoke rights on the configured model only: the profile itself, and its foundation models only through it. */
-function grantModel(fn: lambda.IFunction, access: ModelAccess): void {
+function grantModel(fn: lambda.IFunction, access: ModelAccess, sidPrefix = ''): void {
   if (access.inferenceProfileArn) {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'InvokeInferenceProfile',
+        sid: `${sidPrefix}InvokeInferenceProfile`,
         actions: [...MODEL_ACTIONS],
         resources: [access.inferenceProfileArn],
       }),
@@ -248,7 +258,7 @@ function grantModel(fn: lambda.IFunction, access: ModelAccess): void {
   }
   fn.addToRolePolicy(
     new iam.PolicyStatement({
-      sid: 'InvokeFoundationModel',
+      sid: `${sidPrefix}InvokeFoundationModel`,
       actions: [...MODEL_ACTIONS],
       resources: access.foundationModelArns,
       conditions: access.inferenceProfileArn

@@ -97,6 +97,21 @@ export class CodingAgentStack extends Stack {
       metricsService: this.stackName,
       userTurnsPerHour: settings.userTurnsPerHour,
       userTokensPerHour: settings.userTokensPerHour,
+      reviewSeverityThreshold: settings.reviewSeverityThreshold,
+      selfCheck: settings.selfCheck,
+      selfCheckModel:
+        settings.selfCheckModelId === undefined || settings.selfCheckModelId === settings.modelId
+          ? undefined
+          : {
+              modelId: settings.selfCheckModelId,
+              access: modelAccess({
+                modelId: settings.selfCheckModelId,
+                region: this.region,
+                account: this.account,
+                partition: this.partition,
+                destinationRegions: settings.modelDestinationRegions,
+              }),
+            },
     });
 
     if (!hasPrompts()) {

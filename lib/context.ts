@@ -46,6 +46,9 @@ export const CONTEXT_KEYS = [
   'dailyCostBudgetUsd',
   'userTurnsPerHour',
   'userTokensPerHour',
+  'reviewSeverityThreshold',
+  'selfCheck',
+  'selfCheckModelId',
 ] as const;
 
 /**
@@ -213,6 +216,17 @@ export const contextSchema = z.object({
   userTurnsPerHour: intInRange(60, 0, 100_000, 'turns per hour'),
   /** Model tokens (input, cached and output) one user's turns may use per clock hour; 0 (default): no bound. */
   userTokensPerHour: intInRange(0, 0, 1_000_000_000, 'tokens per hour'),
+  /** REVIEW_SEVERITY_THRESHOLD: findings less severe are counted, not posted (a repository's rules file overrides it). */
+  reviewSeverityThreshold: z
+    .enum(['critical', 'major', 'minor', 'nit'], { error: 'must be one of critical, major, minor, nit' })
+    .default('minor'),
+  /** SELF_CHECK: a second model pass drops review findings their diff lines do not support. */
+  selfCheck: flagDefaulting(true),
+  /** SELF_CHECK_MODEL_ID: a cheaper model (or profile) for the self-check, granted to the function; unset: modelId. */
+  selfCheckModelId: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.:-]*$/, 'must be a Bedrock model or inference profile id')
+    .optional(),
 });
 
 export type StackContext = z.infer<typeof contextSchema>;

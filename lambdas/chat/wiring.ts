@@ -86,6 +86,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
   const model = metrics
     ? meterModel(bareModel, metrics, priceFor(config.MODEL_ID, config.MODEL_PRICES))
     : bareModel;
+  const selfCheckModel = createSelfCheckModel(config, { overrides, aws, logger, metrics, model });
   const bareTokenPort =
     overrides.tokenPort ??
     createTokenPortFromConfig(config, {
@@ -142,7 +143,10 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       leaseSeconds: config.REVIEW_LEASE_SECONDS,
       chunkTokenBudget: config.REVIEW_CHUNK_TOKEN_BUDGET,
       maxOutputTokens: config.MAX_OUTPUT_TOKENS,
+      severityThreshold: config.REVIEW_SEVERITY_THRESHOLD,
+      selfCheck: config.SELF_CHECK === 'on',
     },
+    selfCheckModel,
     now,
     newId: () => `p_${randomBytes(9).toString('base64url')}`,
     logger,
@@ -235,6 +239,33 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     logger,
     heartbeatMs: overrides.heartbeatMs,
   };
+}
+
+/**
+ * The review self-check's model: SELF_CHECK_MODEL_ID's own Bedrock adapter (metered at its own price) when it names
+ * another model, else the chat model itself. A test's model override serves both.
+ */
+function createSelfCheckModel(
+  config: Config,
+  context: {
+    overrides: AppOverrides;
+    aws: Parameters<typeof createBedrockRuntimeClient>[0];
+    logger: Logger;
+    metrics: MetricsPort | undefined;
+    model: ModelPort;
+  },
+): ModelPort {
+  const modelId = config.SELF_CHECK_MODEL_ID;
+  if (modelId === undefined || modelId === config.MODEL_ID || context.overrides.model) return context.model;
+  const bare = createBedrockModel({
+    client: context.overrides.bedrock ?? createBedrockRuntimeClient(context.aws),
+    modelId,
+    idleTimeoutMs: config.MODEL_IDLE_TIMEOUT_MS,
+    promptCache: config.PROMPT_CACHE,
+    retry: context.overrides.modelRetry,
+    logger: context.logger,
+  });
+  return context.metrics ? meterModel(bare, context.metrics, priceFor(modelId, config.MODEL_PRICES)) : bare;
 }
 
 /** The metrics METRICS selects: EMF lines in Lambda, none locally (a priceless model is said once, at cold start). */

@@ -112,6 +112,16 @@ export function createEmfMetrics(options: EmfMetricsOptions): MetricsPort {
         [METRIC.reviewStructuredOutputs, Count, answer.constrained ? 1 : 0],
       ]);
     },
+    reviewFindings(summary) {
+      line({}, [
+        [METRIC.reviewFindingsBelowThreshold, Count, summary.belowThreshold],
+        [METRIC.reviewFindingsDroppedBySelfCheck, Count, summary.droppedBySelfCheck],
+        [METRIC.reviewSelfCheckFailures, Count, summary.selfCheckFailures],
+      ]);
+      for (const [severity, count] of Object.entries(summary.bySeverity)) {
+        line({ [DIMENSION.severity]: severity }, [[METRIC.reviewFindings, Count, count]]);
+      }
+    },
     gitHubRateLimit(hit) {
       line({}, [[hit.retrying ? METRIC.gitHubRateLimitWaits : METRIC.gitHubRateLimitFailures, Count, 1]]);
     },

@@ -47,6 +47,14 @@ export const METRIC = {
   reviewFilesSkipped: 'ReviewFilesSkipped',
   reviewInlineComments: 'ReviewInlineComments',
   reviewCommentsMovedToBody: 'ReviewCommentsMovedToBody',
+  /** Posted findings, by `Severity`. */
+  reviewFindings: 'ReviewFindings',
+  /** Findings below the severity threshold (repository's or REVIEW_SEVERITY_THRESHOLD): counted, not posted. */
+  reviewFindingsBelowThreshold: 'ReviewFindingsBelowThreshold',
+  /** Findings the self-check found unsupported by their diff lines: not posted. */
+  reviewFindingsDroppedBySelfCheck: 'ReviewFindingsDroppedBySelfCheck',
+  /** Self-check calls that failed; their findings were posted unchecked (fail open). */
+  reviewSelfCheckFailures: 'ReviewSelfCheckFailures',
   /** Milliseconds from approval to the posted review. */
   reviewDuration: 'ReviewDuration',
   /** Per review JSON answer (by `Output`: plan or findings): 1 when it needed the repair request, else 0. */
@@ -62,7 +70,13 @@ export const METRIC = {
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
 /** Dimension names. Values are low-cardinality by construction: never a user, session, repository or plan id. */
-export const DIMENSION = { service: 'service', outcome: 'Outcome', tool: 'Tool', output: 'Output' } as const;
+export const DIMENSION = {
+  service: 'service',
+  outcome: 'Outcome',
+  tool: 'Tool',
+  output: 'Output',
+  severity: 'Severity',
+} as const;
 
 export const DEFAULT_METRICS_NAMESPACE = 'GitHubCodingAgent';
 export const DEFAULT_METRICS_SERVICE = 'github-coding-agent';

@@ -38,7 +38,7 @@ export interface ReviewDetails {
 }
 
 /** Which structured answer of the review workflow: the plan, or a part's findings. */
-export type ReviewJsonOutput = 'plan' | 'findings';
+export type ReviewJsonOutput = 'plan' | 'findings' | 'self_check';
 
 /** How one review JSON answer was obtained. */
 export interface ReviewJsonAnswer {
@@ -47,6 +47,18 @@ export interface ReviewJsonAnswer {
   repaired: boolean;
   /** The model was constrained to the answer's JSON Schema (Bedrock structured output). */
   constrained: boolean;
+}
+
+/** What became of one posted review's findings (severity threshold and self-check: lambdas/review/severity.ts). */
+export interface ReviewFindingsSummary {
+  /** Posted findings (inline and in the body) by severity. */
+  bySeverity: Readonly<Record<'critical' | 'major' | 'minor' | 'nit', number>>;
+  /** Less severe than the threshold: counted in the body, not posted. */
+  belowThreshold: number;
+  /** Not supported by their diff lines according to the self-check: not posted. */
+  droppedBySelfCheck: number;
+  /** Self-check calls that failed (their findings were kept: the check fails open). */
+  selfCheckFailures: number;
 }
 
 /**
@@ -59,6 +71,8 @@ export interface MetricsPort {
   consent(event: ConsentEvent): void;
   review(event: ReviewEvent, details?: ReviewDetails): void;
   reviewJson(answer: ReviewJsonAnswer): void;
+  /** Once per posted review. Optional so test doubles written before it need not change. */
+  reviewFindings?(summary: ReviewFindingsSummary): void;
   gitHubRateLimit(hit: { kind: 'primary' | 'secondary'; retrying: boolean }): void;
 }
 
@@ -69,5 +83,6 @@ export const noopMetrics: MetricsPort = {
   consent: () => undefined,
   review: () => undefined,
   reviewJson: () => undefined,
+  reviewFindings: () => undefined,
   gitHubRateLimit: () => undefined,
 };

@@ -5,11 +5,13 @@ import {
   type Finding,
   neutraliseMentions,
   SEVERITIES,
+  type Severity,
   severityLabel,
   type UnanchoredFinding,
 } from './findings';
 import { plural } from './plan';
 import { describeSkipped, type SkippedFile, skipLabel } from './scope';
+import { groupBySeverity } from './severity';
 
 /** What the review body reports. */
 export interface ReviewSummary {
@@ -36,6 +38,14 @@ export interface ReviewSummary {
   range?: string;
   /** Findings left out because an earlier review of the PR posted them. */
   repeated?: number;
+  /** The severity threshold this review posted at (the repository's or the operator's). */
+  threshold?: Severity;
+  /** Findings below `threshold`: counted, not listed. */
+  belowThreshold?: number;
+  /** Findings the self-check found unsupported by their diff lines: counted, not listed. */
+  droppedBySelfCheck?: number;
+  /** Why the repository's `.github/coding-agent.yml` could not be used (its defaults were): one line each. */
+  configProblems?: string[];
 }
 
 /** GitHub caps a review body at 65,536 characters; stay clear of it. */
@@ -71,6 +81,8 @@ export function renderReviewBody(summary: ReviewSummary): string {
     marker: reviewMarker(summary.planId),
     state: summary.stateMarker ?? '',
     summary: severitySummary(all),
+    filtered: filteredLine(summary),
+    config: configNote(summary.configProblems ?? []),
     notes: notes.map((note) => `${note}\n\n`).join(''),
     reviewed_count: plural(summary.reviewed.length, 'file'),
     reviewed: fileList(summary.reviewed),
@@ -129,14 +141,53 @@ function fileList(paths: string[]): string {
   );
 }
 
+/** Findings under one bold heading per severity, most severe first; the list as a whole is capped. */
 function findingList(findings: Finding[]): string {
-  return limitList(
-    [...findings].sort(bySeverity).map((finding) => {
+  const lines: string[] = [];
+  let listed = 0;
+  for (const group of groupBySeverity([...findings].sort(bySeverity))) {
+    if (listed >= MAX_LISTED_FINDINGS) break;
+    lines.push(`**${severityLabel(group.severity)}**`, '');
+    for (const finding of group.findings.slice(0, MAX_LISTED_FINDINGS - listed)) {
       const where = `${finding.path}:${finding.start_line !== undefined ? `${finding.start_line}-` : ''}${finding.line}`;
-      return `- ${severityLabel(finding.severity)} ${code(where)} ${neutraliseMentions(oneLine(finding.message))}`;
-    }),
-    MAX_LISTED_FINDINGS,
-  );
+      const unsure = finding.confidence === 'low' ? ' _(low confidence)_' : '';
+      lines.push(`- ${code(where)} ${neutraliseMentions(oneLine(finding.message))}${unsure}`);
+      listed += 1;
+    }
+    lines.push('');
+  }
+  if (findings.length > listed) lines.push(`- ...and ${findings.length - listed} more`);
+  return lines.join('\n').trim();
+}
+
+/** "2 findings below the `major` threshold were not posted; the self-check dropped 1 …", or nothing. */
+function filteredLine(summary: ReviewSummary): string {
+  const parts: string[] = [];
+  if ((summary.belowThreshold ?? 0) > 0 && summary.threshold !== undefined) {
+    parts.push(
+      loadPrompt('review-body-below-threshold', {
+        count: plural(summary.belowThreshold ?? 0, 'finding'),
+        threshold: summary.threshold,
+      }).trim(),
+    );
+  }
+  if ((summary.droppedBySelfCheck ?? 0) > 0) {
+    parts.push(
+      loadPrompt('review-body-self-check', {
+        count: plural(summary.droppedBySelfCheck ?? 0, 'finding'),
+      }).trim(),
+    );
+  }
+  return parts.length === 0 ? '' : `${parts.join(' ')}\n\n`;
+}
+
+/** The warning that the repository's rules file was not used, with what is wrong in it (its owner's text, defused). */
+function configNote(problems: string[]): string {
+  if (problems.length === 0) return '';
+  return `${loadPrompt('review-body-config-invalid', {
+    // The template's quote marker starts the first line; the others carry their own.
+    problems: problems.map((problem) => `- ${neutraliseMentions(oneLine(problem))}`).join('\n> '),
+  }).trim()}\n\n`;
 }
 
 function limitList(lines: string[], max: number): string {

@@ -7,9 +7,18 @@ import type { ReviewCommentInput } from './ports';
 export const SEVERITIES = ['critical', 'major', 'minor', 'nit'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** How sure the model is that a finding is real: asked for as a word, a 0..1 number is accepted too. */
+export const CONFIDENCES = ['high', 'medium', 'low'] as const;
+export type Confidence = (typeof CONFIDENCES)[number];
+
 const lower = (value: unknown) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 const upper = (value: unknown) => (typeof value === 'string' ? value.trim().toUpperCase() : value);
 const absent = (value: unknown) => (value === null || value === '' ? undefined : value);
+/** A missing confidence reads as "medium"; a number is bucketed (models sometimes answer 0.9 for "high"). */
+const toConfidence = (value: unknown) => {
+  if (typeof value === 'number') return value >= 0.75 ? 'high' : value >= 0.4 ? 'medium' : 'low';
+  return absent(lower(value));
+};
 
 /** One finding as the model reports it (lenient on case and nulls, strict on meaning). */
 export const findingSchema = z.object({
@@ -18,6 +27,7 @@ export const findingSchema = z.object({
   start_line: z.preprocess(absent, z.coerce.number().int().positive().optional()),
   side: z.preprocess((value) => absent(upper(value)) ?? 'RIGHT', z.enum(['RIGHT', 'LEFT'])),
   severity: z.preprocess(lower, z.enum(SEVERITIES)),
+  confidence: z.preprocess(toConfidence, z.enum(CONFIDENCES).default('medium')),
   message: z.string().trim().min(1, 'must say what is wrong').max(2000, 'must be at most 2000 characters'),
   suggestion: z.preprocess(absent, z.string().optional()),
 });
@@ -169,6 +179,8 @@ export function renderCommentBody(finding: AnchoredFinding): string {
   return loadPrompt('review-comment', {
     severity: severityLabel(finding.severity),
     message: neutraliseMentions(finding.message),
+    // Only a doubt is worth the reader's attention; high and medium read the same.
+    confidence: finding.confidence === 'low' ? ' _(low confidence)_' : '',
     suggestion:
       finding.suggestion === undefined
         ? ''

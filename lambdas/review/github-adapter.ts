@@ -154,6 +154,29 @@ export function createReviewGitHub(access: GitHubAccess, signal?: AbortSignal): 
         throw error;
       }
     },
+
+    async readRepoFile(repo, path, options) {
+      try {
+        const { data } = await access.withOctokit((octokit) =>
+          octokit.rest.repos.getContent({
+            owner: repo.owner,
+            repo: repo.repo,
+            path,
+            ref: options.ref,
+            request: { signal },
+          }),
+        );
+        // A folder (an array), a symlink or a submodule at that path is not a rules file.
+        if (Array.isArray(data) || data.type !== 'file') return { kind: 'missing' };
+        if (data.size > options.maxBytes) return { kind: 'too_large', bytes: data.size };
+        // GitHub sends files up to 1 MB inline, base64-encoded; `maxBytes` is far below that.
+        const text = 'content' in data && typeof data.content === 'string' ? data.content : '';
+        return { kind: 'file', text: Buffer.from(text, 'base64').toString('utf8') };
+      } catch (error) {
+        if (isGitHubRequestError(error) && error.status === 404) return { kind: 'missing' };
+        throw error;
+      }
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import type { PlanStatus } from '../agent/events';
 import type { ModelPort } from '../agent/model';
 import type { Logger } from '../log';
 import type { MetricsPort } from '../metrics/port';
+import type { Severity } from './findings';
 import type { ListedReview } from './marker';
 import type { PlanModel } from './plan';
 
@@ -110,6 +111,16 @@ export interface ReviewGitHub {
    * (404: e.g. a head dropped by a force push and garbage-collected).
    */
   compareCommits(ref: PullRequestRef, base: string, head: string): Promise<CommitComparison | undefined>;
+  /**
+   * One file of `repo` at commit (or branch) `ref`, as UTF-8 text: the per-repository rules are read this way, always
+   * at the pull request's base commit. A missing file (or a folder at that path) is `missing`, not an error.
+   * @throws GitHub's other failures (Octokit's RequestError with its status), ConsentRequiredError
+   */
+  readRepoFile(
+    repo: { owner: string; repo: string },
+    path: string,
+    options: { ref: string; maxBytes: number },
+  ): Promise<RepoFileRead>;
 }
 
 /**
@@ -121,6 +132,13 @@ export type StoredRange =
   | { kind: 'full'; reason: FullReviewReason };
 
 export type FullReviewReason = 'first_review' | 'requested' | 'force_push' | 'too_many_changes';
+
+/** What reading one file of a repository found (see {@link ReviewGitHub.readRepoFile}). */
+export type RepoFileRead =
+  | { kind: 'file'; text: string }
+  | { kind: 'missing' }
+  /** Larger than the caller's `maxBytes`: not downloaded. */
+  | { kind: 'too_large'; bytes: number };
 
 /** A stored review plan (one DynamoDB item). */
 export interface StoredPlan {
@@ -214,6 +232,13 @@ export interface ReviewSettings {
    * restarted or cancelled this long after it stopped; no step of a live review may go this long without progress.
    */
   leaseSeconds?: number;
+  /**
+   * REVIEW_SEVERITY_THRESHOLD: findings less severe than this are not posted, only counted (a repository's
+   * `severity_threshold` overrides it). Default `nit`: everything is posted.
+   */
+  severityThreshold?: Severity;
+  /** SELF_CHECK: a second model pass drops findings their diff lines do not support. Default false. */
+  selfCheck?: boolean;
 }
 
 /** Everything the workflow uses, passed in (ports, not SDK clients). */
@@ -221,6 +246,8 @@ export interface ReviewDeps {
   github: ReviewGitHub;
   plans: PlanStore;
   model: ModelPort;
+  /** SELF_CHECK_MODEL_ID's model for the self-check pass (a cheaper one will do); absent: `model`. */
+  selfCheckModel?: ModelPort;
   settings: ReviewSettings;
   now(): Date;
   newId(): string;

@@ -1,3 +1,4 @@
+import { type CompiledGlob, matchesAny } from './glob';
 import type { PullRequestFile } from './ports';
 
 /** Why an in-scope file was not reviewed. Every in-scope file is either reviewed or carries one of these. */
@@ -10,7 +11,8 @@ export type SkipReason =
   | 'no_changes'
   | 'no_patch'
   | 'unparseable_diff'
-  | 'review_limit';
+  | 'review_limit'
+  | 'max_files';
 
 export interface SkippedFile {
   path: string;
@@ -31,6 +33,10 @@ const LABELS: Record<SkipReason, [string, string]> = {
   ],
   unparseable_diff: ['file with an unreadable diff', 'files with an unreadable diff'],
   review_limit: ['file beyond the review size limit', 'files beyond the review size limit'],
+  max_files: [
+    "file beyond the repository's max_files setting",
+    "files beyond the repository's max_files setting",
+  ],
 };
 
 /** The label for one reason, e.g. "lock file". */
@@ -52,21 +58,44 @@ export interface FileSelection {
   outOfScope: string[];
 }
 
+/** A repository's own path rules (`.github/coding-agent.yml`): they replace the path prefixes when present. */
+export interface PathRules {
+  /** Empty: every path. */
+  include: CompiledGlob[];
+  exclude: CompiledGlob[];
+}
+
+/** The globs of `rules` as people read them: includes as written, excludes with a leading "!". */
+export function describePathRules(rules: PathRules): string[] {
+  return [...rules.include.map((glob) => glob.source), ...rules.exclude.map((glob) => `!${glob.source}`)];
+}
+
 /**
  * Applies the path scope, then the ignore rules, to every listed file; nothing is dropped without a reason.
  * @param pathPrefixes REVIEW_PATH_PREFIXES; empty means every path
+ * @param options.rules the repository's include/exclude globs: when given, they decide the scope instead of the prefixes
+ * @param options.maxFiles the repository's `max_files`: reviewable files past it (in listing order) are skipped
  */
-export function selectFiles(files: PullRequestFile[], pathPrefixes: string[]): FileSelection {
+export function selectFiles(
+  files: PullRequestFile[],
+  pathPrefixes: string[],
+  options: { rules?: PathRules; maxFiles?: number } = {},
+): FileSelection {
+  const { rules, maxFiles = Number.POSITIVE_INFINITY } = options;
+  const matches = (path: string) =>
+    rules === undefined
+      ? isInScope(path, pathPrefixes)
+      : (rules.include.length === 0 || matchesAny(rules.include, path)) && !matchesAny(rules.exclude, path);
   const selection: FileSelection = { reviewable: [], skipped: [], outOfScope: [] };
   for (const file of files) {
     const inScope =
-      isInScope(file.filename, pathPrefixes) ||
-      (file.previousFilename !== undefined && isInScope(file.previousFilename, pathPrefixes));
+      matches(file.filename) || (file.previousFilename !== undefined && matches(file.previousFilename));
     if (!inScope) {
       selection.outOfScope.push(file.filename);
       continue;
     }
-    const reason = ignoreReason(file);
+    const reason =
+      ignoreReason(file) ?? (selection.reviewable.length >= maxFiles ? ('max_files' as const) : undefined);
     if (reason) selection.skipped.push({ path: file.filename, reason });
     else selection.reviewable.push(file);
   }

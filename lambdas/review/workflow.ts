@@ -5,7 +5,7 @@ import { ConsentRequiredError } from '../agent/tool';
 import { loadPrompt } from '../prompts';
 import { type ReviewSummary, renderReviewBody, reviewMarker } from './body';
 import { buildChunks, type Chunk, orderByRelevance, type ReviewFile } from './chunks';
-import { DiffParseError, emptyIndex, indexLines, type LineIndex, parsePatch } from './diff';
+import { DiffParseError, emptyIndex, indexLines, type LineIndex, parsePatch, type ShownLine } from './diff';
 import {
   credentialProblem,
   GitHubValidationError,
@@ -51,7 +51,10 @@ import {
 } from './plan';
 import type { CreateReviewInput, PostedReview, PullRequestRef, ReviewDeps, StoredPlan } from './ports';
 import { checkPullRequestRef } from './ref';
+import { loadRepoConfig, resolveScope } from './repo-config';
 import { type SkippedFile, selectFiles } from './scope';
+import { selfCheckFindings } from './self-check';
+import { applyThreshold, countBySeverity } from './severity';
 import { estimateRequestTokens } from './tokens';
 
 type Settings = Required<ReviewDeps['settings']>;
@@ -64,6 +67,8 @@ function resolveSettings(settings: ReviewDeps['settings']): Settings {
     concurrency: settings.concurrency ?? 4,
     maxFiles: settings.maxFiles ?? 3000,
     leaseSeconds: settings.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
+    severityThreshold: settings.severityThreshold ?? 'nit',
+    selfCheck: settings.selfCheck ?? false,
   };
 }
 
@@ -117,8 +122,9 @@ export async function planReview(
 ): Promise<PlanReviewResult> {
   const ref = checkPullRequestRef(input.ref);
   const settings = resolveSettings(deps.settings);
-  const pathPrefixes = input.pathPrefixes ?? settings.pathPrefixes;
   const pr = await deps.github.getPullRequest(ref);
+  const rules = await loadRepoConfig(deps.github, ref, pr.baseSha);
+  const scoped = resolveScope(input.pathPrefixes, rules.config, settings.pathPrefixes);
   const { range } = await planIncrementalReview({ ...deps, settings }, ref, {
     mode: input.mode ?? 'auto',
     beforeSha: input.beforeSha,
@@ -126,12 +132,12 @@ export async function planReview(
   });
   if (range.kind === 'no_changes') return { outcome: 'no_changes', message: describeNoChanges(ref, range) };
   const listing = range.listing;
-  const selection = selectFiles(listing.files, pathPrefixes);
+  const selection = selectFiles(listing.files, scoped.pathPrefixes, scoped);
   const scopeInput = {
     reviewable: selection.reviewable,
     skipped: selection.skipped,
     outOfScope: selection.outOfScope.length,
-    pathPrefixes,
+    pathPrefixes: scoped.label,
     listingTruncated: listing.truncated,
   };
   const scope = describeScope(scopeInput);
@@ -421,6 +427,10 @@ export async function approvePlan(
       repeatedFindings: run.summary.repeated ?? 0,
       range: run.rangeText,
     };
+    deps.metrics?.reviewFindings?.({
+      bySeverity: countBySeverity([...run.inline, ...run.unanchored, ...run.overflow]),
+      ...run.filtering,
+    });
   } catch (error) {
     if (error instanceof PlanLeaseLostError) {
       // The plan belongs to another run now (or was cancelled): say so here and leave it alone.
@@ -532,6 +542,8 @@ interface ReviewRun {
   inline: AnchoredFinding[];
   overflow: AnchoredFinding[];
   unanchored: UnanchoredFinding[];
+  /** Findings not posted, and self-check batches that failed open. */
+  filtering: { belowThreshold: number; droppedBySelfCheck: number; selfCheckFailures: number };
   summary: Omit<ReviewSummary, 'inline' | 'unanchored' | 'overflow' | 'note'>;
   /** What the review covers, for the result (the body carries it only for re-reviews). */
   rangeText: string;
@@ -565,7 +577,7 @@ async function reviewPullRequest(
   hooks: {
     title: string;
     description: string;
-    /** The PR's base commit now: recorded in the review's state marker. */
+    /** The PR's base commit now: recorded in the review's state marker, and where the repository's review rules are read. */
     baseSha: string;
     signal?: AbortSignal;
     /** Streams progress and renews the run's lease. @throws PlanLeaseLostError when the run lost the plan */
@@ -573,12 +585,14 @@ async function reviewPullRequest(
     onFindings: (findings: Finding[]) => void;
   },
 ): Promise<ReviewRun> {
+  // The rules come from the base commit as it is now, never from the PR's head.
+  const rules = await loadRepoConfig(deps.github, stored.ref, hooks.baseSha);
+  const scoped = resolveScope(stored.pathPrefixes, rules.config, settings.pathPrefixes);
   // What earlier reviews posted (never repeated) and the part of the PR this one covers.
   const previous = await readPreviousReviews(deps.github, stored.ref);
   const range = await planRange(deps, stored, settings);
   const listing = range.listing;
-  const pathPrefixes = stored.pathPrefixes ?? settings.pathPrefixes;
-  const selection = selectFiles(listing.files, pathPrefixes);
+  const selection = selectFiles(listing.files, scoped.pathPrefixes, scoped);
   const skipped: SkippedFile[] = [...selection.skipped];
   const files: ReviewFile[] = [];
   for (const file of selection.reviewable) {
@@ -598,8 +612,15 @@ async function reviewPullRequest(
   }
 
   const system = loadPrompt('review-system');
+  const instructions = rules.config.instructions?.trim() ?? '';
   const promptFor = (chunk: Pick<Chunk, 'sections'>, number: number, count: number) =>
-    chunkPrompt(stored, { title: hooks.title, description: hooks.description }, chunk, number, count);
+    chunkPrompt(
+      stored,
+      { title: hooks.title, description: hooks.description, instructions },
+      chunk,
+      number,
+      count,
+    );
   // The fixed part of every request (system prompt, template, plan, PR title and excerpt) at its longest, plus
   // room for the repair request: what is left is the diff's share of the budget.
   const fixed =
@@ -621,6 +642,7 @@ async function reviewPullRequest(
 
   const anchored: AnchoredFinding[] = [];
   const unanchored: UnanchoredFinding[] = [];
+  const shown = new Map<string, ShownLine[]>();
   const total = chunking.chunks.length;
   let done = 0;
   await runPool(chunking.chunks, settings.concurrency, hooks.signal, async (chunk, signal) => {
@@ -638,6 +660,8 @@ async function reviewPullRequest(
       metrics: deps.metrics,
     });
     const placed = anchorFindings(answer.findings, shownLines(chunk));
+    for (const section of chunk.sections)
+      shown.set(section.path, [...(shown.get(section.path) ?? []), ...section.lines]);
     anchored.push(...placed.anchored);
     unanchored.push(...placed.unanchored);
     hooks.onFindings(answer.findings);
@@ -658,8 +682,22 @@ async function reviewPullRequest(
     unique.push(finding);
   }
   const repeated = deduped.length - unique.length;
-  const keptAnchored = unique.filter((finding): finding is AnchoredFinding => 'applicable' in finding);
-  const keptUnanchored = unique.filter((finding): finding is UnanchoredFinding => 'reason' in finding);
+  const threshold = rules.config.severity_threshold ?? settings.severityThreshold;
+  // Below the threshold first: findings that will not be posted need no second opinion.
+  const { kept: atThreshold, below } = applyThreshold(unique, threshold);
+  const checked = settings.selfCheck
+    ? await selfCheckFindings({
+        model: deps.selfCheckModel ?? deps.model,
+        findings: atThreshold,
+        shown,
+        pr: formatRef(stored.ref),
+        maxTokens: settings.maxOutputTokens,
+        signal: hooks.signal,
+        logger: deps.logger,
+      })
+    : { kept: atThreshold, dropped: [], failedBatches: 0 };
+  const keptAnchored = checked.kept.filter((finding): finding is AnchoredFinding => 'applicable' in finding);
+  const keptUnanchored = checked.kept.filter((finding): finding is UnanchoredFinding => 'reason' in finding);
   const { inline, overflow } = selectInline(keptAnchored, settings.maxInlineComments);
   const sortedUnanchored = keptUnanchored.sort(bySeverity);
   const posted = [...inline, ...overflow, ...sortedUnanchored].sort(bySeverity);
@@ -669,6 +707,11 @@ async function reviewPullRequest(
     overflow,
     unanchored: sortedUnanchored,
     rangeText,
+    filtering: {
+      belowThreshold: below.length,
+      droppedBySelfCheck: checked.dropped.length,
+      selfCheckFailures: checked.failedBatches,
+    },
     summary: {
       planId: stored.planId,
       stateMarker: renderStateMarker({
@@ -687,9 +730,13 @@ async function reviewPullRequest(
       reviewed: chunking.reviewed,
       skipped,
       outOfScope: selection.outOfScope,
-      pathPrefixes,
+      pathPrefixes: scoped.label,
       listingTruncated: listing.truncated,
       maxInline: settings.maxInlineComments,
+      threshold,
+      belowThreshold: below.length,
+      droppedBySelfCheck: checked.dropped.length,
+      configProblems: rules.problems,
     },
   };
 }
@@ -700,7 +747,7 @@ function findingsLabel(number: number, count: number): string {
 
 function chunkPrompt(
   stored: StoredPlan,
-  pr: { title: string; description: string },
+  pr: { title: string; description: string; instructions: string },
   chunk: Pick<Chunk, 'sections'>,
   number: number,
   count: number,
@@ -712,6 +759,14 @@ function chunkPrompt(
     pr: formatRef(stored.ref),
     objective: stored.plan.objective,
     steps: stored.plan.steps.map((step, i) => `${i + 1}. ${step}`).join('\n'),
+    // The repository owner's text, in its own labelled section apart from the PR author's.
+    repo_instructions:
+      pr.instructions === ''
+        ? ''
+        : `\n${loadPrompt('review-repo-instructions', {
+            marker: randomBytes(6).toString('hex'),
+            instructions: pr.instructions,
+          })}`,
     // A fresh random marker per request: the PR's author cannot write a matching "END" line into the diff.
     marker: randomBytes(6).toString('hex'),
     title: pr.title.replace(/\s+/g, ' ').slice(0, 300),

@@ -47,6 +47,9 @@ describe('parseContext', () => {
       dailyCostBudgetUsd: 50,
       userTurnsPerHour: 60,
       userTokensPerHour: 0,
+      reviewSeverityThreshold: 'minor',
+      selfCheck: true,
+      selfCheckModelId: undefined,
     });
   });
 
@@ -328,6 +331,9 @@ describe('the stack under non-default context', () => {
       dailyCostBudgetUsd: '5',
       userTurnsPerHour: '0',
       userTokensPerHour: '250000',
+      reviewSeverityThreshold: 'major',
+      selfCheck: 'false',
+      selfCheckModelId: 'anthropic.claude-3-5-haiku-20241022-v1:0',
     });
   });
 
@@ -422,6 +428,37 @@ describe('the stack under non-default context', () => {
       Description: Match.stringLikeRegexp('streaming chat'),
       Environment: { Variables: Match.objectLike({ USER_TURNS_PER_HOUR: '0' }) },
     });
+  });
+
+  it('passes the review severity threshold and the self-check settings to the chat function', () => {
+    built.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('streaming chat'),
+      Environment: {
+        Variables: Match.objectLike({
+          REVIEW_SEVERITY_THRESHOLD: 'major',
+          SELF_CHECK: 'off',
+          SELF_CHECK_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+        }),
+      },
+    });
+  });
+
+  it('grants the self-check model to the chat function, and only it besides its own model', () => {
+    const statements = Object.values(built.template.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement as Array<{ Sid?: string; Resource: unknown }>,
+    );
+    const invoke = statements.filter((statement) => statement.Sid?.includes('Invoke') === true);
+
+    expect(invoke.map((statement) => [statement.Sid, statement.Resource])).toEqual([
+      [
+        'InvokeFoundationModel',
+        'arn:aws:bedrock:ap-southeast-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
+      ],
+      [
+        'SelfCheckInvokeFoundationModel',
+        'arn:aws:bedrock:ap-southeast-2::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0',
+      ],
+    ]);
   });
 
   it('reserves the configured concurrency for the chat function', () => {

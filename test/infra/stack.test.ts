@@ -143,7 +143,10 @@ describe('CodingAgentStack resources', () => {
       METRICS_SERVICE: 'GitHubCodingAgent',
       USER_TURNS_PER_HOUR: 60,
       USER_TOKENS_PER_HOUR: 0,
+      REVIEW_SEVERITY_THRESHOLD: 'minor',
+      SELF_CHECK: 'on',
     });
+    expect(variables).not.toHaveProperty('SELF_CHECK_MODEL_ID');
   });
 
   it('leaves the chat function without reserved concurrency unless asked', () => {

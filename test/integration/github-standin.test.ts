@@ -77,8 +77,30 @@ describe('GitHub stand-in: responses in GitHub shape', () => {
     await statusOf(
       octokit.rest.pulls.create({ ...widgets, title: 'Dup', head: 'feature/agent-tasks', base: 'main' }),
     );
+    if (repo)
+      repo.contents = { [repo.branches.main ?? '']: { '.github/coding-agent.yml': 'max_files: 3\n' } };
+    await octokit.rest.repos.getContent({ ...widgets, path: '.github/coding-agent.yml', ref: 'main' });
+    await statusOf(octokit.rest.repos.getContent({ ...widgets, path: 'missing.txt' }));
 
     expect(github.violations).toEqual([]);
+  });
+
+  it('serves a file at a branch or a commit, base64 as GitHub sends it, and 404 for any other commit', async () => {
+    const repo = github.state.repos.find((candidate) => candidate.name === 'widgets');
+    const main = repo?.branches.main ?? '';
+    if (repo) repo.contents = { [main]: { '.github/coding-agent.yml': 'max_files: 3\n' } };
+    const path = '.github/coding-agent.yml';
+
+    const byBranch = await octokit.rest.repos.getContent({ ...widgets, path, ref: 'main' });
+    const bySha = await octokit.rest.repos.getContent({ ...widgets, path, ref: main });
+    const elsewhere = await statusOf(
+      octokit.rest.repos.getContent({ ...widgets, path, ref: 'c'.repeat(40) }),
+    );
+
+    const text = (data: unknown) =>
+      Buffer.from((data as { content: string }).content, 'base64').toString('utf8');
+    expect([text(byBranch.data), text(bySha.data)]).toEqual(['max_files: 3\n', 'max_files: 3\n']);
+    expect(elsewhere).toBe(404);
   });
 
   it('paginates with Link headers that Octokit follows', async () => {

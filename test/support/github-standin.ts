@@ -40,6 +40,7 @@ export { fastOctokitOptions } from './github-standin/throttle';
  * Served operations: GET /user, GET /user/repos, GET /repos/{o}/{r}, GET+POST /repos/{o}/{r}/issues,
  * GET+POST /repos/{o}/{r}/pulls, GET /repos/{o}/{r}/pulls/{n}, GET .../pulls/{n}/files, GET+POST .../pulls/{n}/reviews,
  * GET /repos/{o}/{r}/compare/{base}...{head} (over a commit history that `pushCommit` and `forcePush` extend).
+ * GET /repos/{o}/{r}/contents/{path} (files of `repo.contents`, at `ref` = a commit SHA or branch).
  * Besides the API, `GET /{owner}/{repo}/pull/{n}` (where `html_url` values point) is a readable page of the pull
  * request with its reviews and inline comments beside their diff lines.
  * Lists paginate with `per_page`/`page` and `Link` headers. Auth is `authorization: token|bearer <t>` with a known,
@@ -90,7 +91,8 @@ export type StandinOperationId =
   | 'pulls/list-files'
   | 'pulls/list-reviews'
   | 'pulls/create-review'
-  | 'repos/compare-commits';
+  | 'repos/compare-commits'
+  | 'repos/get-content';
 
 /** A failure to inject. */
 export type GitHubFault =
@@ -604,6 +606,16 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
       state.reviews.push(item);
       return { status: 200, body: render.review(urls, item, repo, context.user) };
     },
+
+    'repos/get-content': (context) => {
+      const repo = findRepo(context);
+      const ref = context.query.ref ?? repo.default_branch;
+      const sha = repo.branches[ref] ?? ref;
+      const path = context.params.path ?? '';
+      const text = repo.contents?.[sha]?.[path];
+      if (text === undefined) return notFound();
+      return { status: 200, body: render.contentFile(urls, repo, path, sha, text) };
+    },
   };
 
   // ---- faults ------------------------------------------------------------------------------------------------
@@ -864,9 +876,11 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
 /** Path parameters by position: every served route is /repos/{owner}/{repo}[/pulls/{pull_number}...] or /user... */
 function operationParams(path: string, operationId: string): Record<string, string> {
   if (!path.startsWith('/repos/')) return {};
-  const [, , owner = '', repo = '', , pullNumber] = path.split('/');
+  const [, , owner = '', repo = '', , pullNumber, ...rest] = path.split('/');
   const params: Record<string, string> = { owner: decodeURIComponent(owner), repo: decodeURIComponent(repo) };
   if (operationId.startsWith('pulls/') && pullNumber !== undefined) params.pull_number = pullNumber;
+  // Octokit sends the file path as one segment (`a%2Fb`); GitHub takes plain slashes too.
+  if (operationId === 'repos/get-content') params.path = decodeURIComponent([pullNumber, ...rest].join('/'));
   return params;
 }
 

@@ -25,6 +25,7 @@ function answer(body: ConverseRequestBody): ScriptedTurn {
   const lastText = textOf(last?.content ?? []);
   if (system.startsWith('You plan code reviews')) return planJson(lastText);
   if (system.startsWith('You review one part')) return findingsJson(lastText);
+  if (system.startsWith('You double-check code review findings')) return selfCheckJson(lastText);
 
   const toolResults = (last?.content ?? []).flatMap((block) =>
     'toolResult' in block ? [block.toolResult as ToolResultBlock] : [],
@@ -230,6 +231,7 @@ function findingsJson(prompt: string): ScriptedTurn {
               line: Number(added[1]),
               side: 'RIGHT',
               severity: 'minor',
+              confidence: 'medium',
               message: 'Offline demo finding: this added line has no test covering it.',
             },
           ],
@@ -238,4 +240,16 @@ function findingsJson(prompt: string): ScriptedTurn {
     }
   }
   return say('{"findings": []}');
+}
+
+/** The self-check's verdicts: every finding shown is supported when its diff lines include an added line. */
+function selfCheckJson(prompt: string): ScriptedTurn {
+  const verdicts = prompt
+    .split(/^#### FINDING /m)
+    .slice(1)
+    .map((part) => ({
+      id: Number.parseInt(part, 10),
+      supported: part.split('\n').some((line) => /^[ \d]*\d \+/.test(line)),
+    }));
+  return say(JSON.stringify({ verdicts }));
 }

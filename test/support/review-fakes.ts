@@ -28,7 +28,8 @@ export type GitHubCall =
   | { method: 'findReview'; ref: PullRequestRef; marker: string }
   | { method: 'viewerLogin' }
   | { method: 'listReviews'; ref: PullRequestRef }
-  | { method: 'compareCommits'; ref: PullRequestRef; base: string; head: string };
+  | { method: 'compareCommits'; ref: PullRequestRef; base: string; head: string }
+  | { method: 'readRepoFile'; repo: { owner: string; repo: string }; path: string; ref: string };
 
 /**
  * An in-memory ReviewGitHub with one PR. `createReview` answers from `reviewFailures` first (failing before anything
@@ -53,6 +54,8 @@ export interface FakeGitHub extends ReviewGitHub {
   reviews: ListedReview[];
   /** compareCommits' answer; by default GitHub does not know the commits (404 → undefined). */
   compare?: (base: string, head: string) => CommitComparison | undefined;
+  /** Repository files by commit then path (what readRepoFile serves); a missing entry is `missing`. */
+  repoFiles: Record<string, Record<string, string>>;
 }
 
 export function createFakeGitHub(options: {
@@ -79,6 +82,7 @@ export function createFakeGitHub(options: {
     findFailures: [],
     viewer: 'octo-agent',
     reviews: [],
+    repoFiles: {},
     async getPullRequest(ref) {
       fake.calls.push({ method: 'getPullRequest', ref });
       const failure = fake.nextGetFailure;
@@ -123,6 +127,13 @@ export function createFakeGitHub(options: {
     async compareCommits(ref, base, head) {
       fake.calls.push({ method: 'compareCommits', ref, base, head });
       return fake.compare?.(base, head);
+    },
+    async readRepoFile(repo, path, { ref, maxBytes }) {
+      fake.calls.push({ method: 'readRepoFile', repo, path, ref });
+      const text = fake.repoFiles[ref]?.[path];
+      if (text === undefined) return { kind: 'missing' };
+      const bytes = Buffer.byteLength(text, 'utf8');
+      return bytes > maxBytes ? { kind: 'too_large', bytes } : { kind: 'file', text };
     },
   };
   return fake;

@@ -53,6 +53,22 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...validEnv, REVIEW_PATH_PREFIXES: '' }).REVIEW_PATH_PREFIXES).toEqual([]);
   });
 
+  it('posts findings from minor up and runs the self-check with the main model by default', () => {
+    const config = loadConfig(validEnv);
+
+    expect([config.REVIEW_SEVERITY_THRESHOLD, config.SELF_CHECK, config.SELF_CHECK_MODEL_ID]).toEqual([
+      'minor',
+      'on',
+      undefined,
+    ]);
+  });
+
+  it('rejects an unknown severity threshold, naming the choices', () => {
+    expect(problemsOf({ ...validEnv, REVIEW_SEVERITY_THRESHOLD: 'urgent' })).toEqual([
+      'REVIEW_SEVERITY_THRESHOLD: must be one of critical, major, minor, nit',
+    ]);
+  });
+
   it('rejects a return URL that is not http(s)', () => {
     expect(problemsOf({ ...validEnv, OAUTH_RETURN_URLS: 'javascript:alert(1)' })[0]).toMatch(
       /^OAUTH_RETURN_URLS/,

@@ -415,6 +415,32 @@ describe('review metrics of an approved review', () => {
   });
 });
 
+describe('review findings metrics', () => {
+  it('writes the posted findings by Severity and the filtered ones by service only', () => {
+    const metrics = createEmfMetrics({ namespace: 'TestNamespace', service: 'test-stack' });
+
+    metrics.reviewFindings?.({
+      bySeverity: { critical: 1, major: 2, minor: 0, nit: 0 },
+      belowThreshold: 3,
+      droppedBySelfCheck: 1,
+      selfCheckFailures: 0,
+    });
+
+    expect(lineWith('ReviewFindingsBelowThreshold', ['service'])).toMatchObject({
+      ReviewFindingsBelowThreshold: 3,
+      ReviewFindingsDroppedBySelfCheck: 1,
+      ReviewSelfCheckFailures: 0,
+    });
+    const bySeverity = emfLines().filter((line) => typeof line.Severity === 'string');
+    expect(bySeverity.map((line) => [line.Severity, line.ReviewFindings])).toEqual([
+      ['critical', 1],
+      ['major', 2],
+      ['minor', 0],
+      ['nit', 0],
+    ]);
+  });
+});
+
 describe('consent metrics from the token port', () => {
   const port = (complete: () => Promise<void>): GitHubTokenPort => ({
     getToken: async () => ({ kind: 'token', token: 't' }),

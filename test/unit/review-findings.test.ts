@@ -31,6 +31,7 @@ const finding = (overrides: Partial<Finding> = {}): Finding => ({
   line: 11,
   side: 'RIGHT',
   severity: 'major',
+  confidence: 'high',
   message: 'b is overwritten with the wrong value',
   ...overrides,
 });
@@ -56,6 +57,7 @@ describe('findings schema', () => {
       line: 3,
       side: 'RIGHT',
       severity: 'major',
+      confidence: 'medium',
       message: 'x',
     });
   });

@@ -342,13 +342,15 @@ describe('untrusted PR content', () => {
     await approve(h, planId);
 
     expect(h.model.requests.every((request) => request.tools === undefined)).toBe(true);
-    // Reads (the PR, earlier reviews for re-review state, files) and the one review: nothing else.
+    // Reads (the PR, the rules file at the base commit, earlier reviews for re-review state, files) and the one review.
     expect(h.github.calls.map((call) => call.method)).toEqual([
       'getPullRequest',
+      'readRepoFile',
       'viewerLogin',
       'listReviews',
       'listFiles',
       'getPullRequest',
+      'readRepoFile',
       'viewerLogin',
       'listReviews',
       'listFiles',

@@ -25,6 +25,8 @@ export interface StandinRepo {
   branches: Record<string, string>;
   /** Changes a new pull request from this head branch shows (GET .../pulls/{n}/files). */
   branchChanges?: Record<string, StandinPullFile[]>;
+  /** File contents by commit SHA, then path (GET .../contents/{path}?ref=<sha or branch>); other files are 404. */
+  contents?: Record<string, Record<string, string>>;
   /** Logins besides the owner with push access. */
   collaborators: string[];
   stargazers_count: number;

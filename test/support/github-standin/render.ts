@@ -505,3 +505,32 @@ export function comparison(
       : { files: input.files.map((file) => diffEntryAt(urls, input.repo, input.headSha, file)) }),
   };
 }
+
+/** The `content-file` shape (GET .../contents/{path}): the file inline, base64-encoded as GitHub sends it. */
+export function contentFile(urls: Urls, repo: StandinRepo, path: string, sha: string, text: string): Json {
+  const full = `${repo.owner}/${repo.name}`;
+  const encoded = path.split('/').map(encodeURIComponent).join('/');
+  const blob = Buffer.from(`${sha}:${path}`).toString('hex').slice(0, 40).padEnd(40, '0');
+  const self = `${urls.api}/repos/${full}/contents/${encoded}?ref=${sha}`;
+  const git = `${urls.api}/repos/${full}/git/blobs/${blob}`;
+  const html = `${urls.web}/${full}/blob/${sha}/${encoded}`;
+  return {
+    type: 'file',
+    encoding: 'base64',
+    size: Buffer.byteLength(text, 'utf8'),
+    name: path.split('/').at(-1) ?? path,
+    path,
+    // GitHub wraps the base64 at 60 characters per line.
+    content: (
+      Buffer.from(text, 'utf8')
+        .toString('base64')
+        .match(/.{1,60}/g) ?? []
+    ).join('\n'),
+    sha: blob,
+    url: self,
+    git_url: git,
+    html_url: html,
+    download_url: `${urls.web}/${full}/raw/${sha}/${encoded}`,
+    _links: { self, git, html },
+  };
+}

@@ -31,6 +31,7 @@ export const OPERATIONS = [
   'pulls/list-reviews',
   'pulls/create-review',
   'repos/compare-commits',
+  'repos/get-content',
 ] as const;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
