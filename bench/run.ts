@@ -9,8 +9,9 @@
  *   (d) chat bundle size and cold import time of the built bundle
  *   (e) input tokens billed per five-call turn with and without prompt caching
  *   (f) CPU time per turn of the server against a bare Bedrock-to-SSE relay measured in the same run
+ *   (w) webhook deliveries accepted per second, and time from a signed delivery to the review posted
  *
- * Options: --quick (fewer samples), --only a,b,c,d,e,f (a subset).
+ * Options: --quick (fewer samples), --only a,b,c,d,e,f,w (a subset).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -23,9 +24,10 @@ const { measureHistory } = await import('./history');
 const { measureConcurrency, measureRelay } = await import('./latency');
 const { measurePromptCache } = await import('./prompt-cache');
 const { table } = await import('./stats');
+const { measureDeliveryToReview, measureWebhookThroughput } = await import('./webhook');
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'a,b,c,d,e,f' } },
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'a,b,c,d,e,f,w' } },
 });
 const quick = values.quick;
 const only = new Set(values.only.split(',').map((part) => part.trim()));
@@ -144,6 +146,44 @@ if (only.has('f')) {
     ),
   );
   console.log(`server / bare relay: ${cpu.ratio.toFixed(2)}× (target ≤ 1.5×)`);
+}
+
+if (only.has('w')) {
+  console.log('\n(w) Webhook: deliveries through the handler (dynalite, in-memory queue)');
+  const throughput = await measureWebhookThroughput(quick ? 200 : 1_000, [1, 20]);
+  console.log(
+    table(
+      ['deliveries', 'concurrency', 'count', 'per second', 'p50 ms', 'p95 ms'],
+      throughput.map((row) => [
+        row.kind,
+        row.concurrency,
+        row.deliveries,
+        row.perSecond,
+        row.p50Ms,
+        row.p95Ms,
+      ]),
+    ),
+  );
+  console.log(
+    '\n(w) Signed delivery → review posted on the stand-ins (local server, zero-latency model, ms)',
+  );
+  const review = await measureDeliveryToReview(quick ? 5 : 20);
+  console.log(
+    table(
+      ['reviews', 'accepted p50', 'p95', 'review posted p50', 'p95', 'max'],
+      [
+        [
+          review.reviews,
+          review.acceptMs.p50,
+          review.acceptMs.p95,
+          review.toReviewMs.p50,
+          review.toReviewMs.p95,
+          review.toReviewMs.max,
+        ],
+      ],
+    ),
+  );
+  results.webhook = { throughput, deliveryToReview: review };
 }
 
 const file = `bench/results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

@@ -49,6 +49,7 @@ export const CONTEXT_KEYS = [
   'reviewSeverityThreshold',
   'selfCheck',
   'selfCheckModelId',
+  'autoReview',
 ] as const;
 
 /**
@@ -227,6 +228,8 @@ export const contextSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9.:-]*$/, 'must be a Bedrock model or inference profile id')
     .optional(),
+  /** Auto-review (docs/auto-review.md): the webhook function URL, its queue and worker, the AutoReview table. */
+  autoReview: flagDefaulting(true),
 });
 
 export type StackContext = z.infer<typeof contextSchema>;

@@ -19,14 +19,21 @@ import {
   type ScriptedTurn,
   startBedrockStandin,
 } from '../../test/support/bedrock-standin';
-import { createAgentTable, type LocalDynamo, startDynalite } from '../../test/support/dynalite';
+import {
+  createAgentTable,
+  createAutoReviewTable,
+  type LocalDynamo,
+  startDynalite,
+} from '../../test/support/dynalite';
 import {
   fastOctokitOptions,
   type GitHubStandin,
   SAMPLE_LOGIN,
   startGitHubStandin,
 } from '../../test/support/github-standin';
+import { pullRequestPayload, pushCommit, sendDelivery } from '../../test/support/github-standin/webhooks';
 import { offlineResponder } from '../../test/support/offline-model';
+import { type LocalAutoReview, type LocalQueueSettings, startLocalAutoReview } from './auto-review';
 import { type LocalFunctionUrl, startLocalFunctionUrl } from './function-url';
 import { installLambdaGlobals } from './lambda-runtime';
 import { loadStandinState, saveStandinState } from './standin-state';
@@ -56,6 +63,10 @@ export interface LocalServerOptions {
   timeoutMs?: number;
   heartbeatMs?: number;
   logLevel?: LogLevel;
+  /** The webhook endpoint's port (auto-review; default: an ephemeral one). */
+  webhookPort?: number;
+  /** The local auto-review queue's visibility timeout and redrive (tests shorten them). */
+  autoReviewQueue?: LocalQueueSettings;
 }
 
 /** A running local server and what it is connected to. */
@@ -69,6 +80,8 @@ export interface LocalServer {
   agentcore?: AgentCoreStandin;
   github?: GitHubStandin;
   functionUrl: LocalFunctionUrl;
+  /** The webhook endpoint, its queue and worker (absent when AUTO_REVIEW_TABLE is set to nothing). */
+  autoReview?: LocalAutoReview;
   close(): Promise<void>;
 }
 
@@ -80,6 +93,7 @@ const LOCAL_DEFAULTS: Record<string, string> = {
   MODEL_ID: 'au.anthropic.claude-sonnet-4-6',
   SESSIONS_TABLE: 'local-sessions',
   PLANS_TABLE: 'local-plans',
+  AUTO_REVIEW_TABLE: 'local-auto-review',
   LOG_LEVEL: 'WARN',
 };
 
@@ -105,6 +119,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       : await startDynalite({ path: options.dataDir });
     closers.push(() => dynamo.close());
     for (const table of [env.SESSIONS_TABLE ?? '', env.PLANS_TABLE ?? '']) await ensureTable(dynamo, table);
+    if (env.AUTO_REVIEW_TABLE) await ensureTable(dynamo, env.AUTO_REVIEW_TABLE, createAutoReviewTable);
     connections.push(
       external
         ? `DynamoDB: ${external} (AWS_ENDPOINT_URL_DYNAMODB)`
@@ -114,6 +129,25 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     let bedrock: BedrockStandin | undefined;
     let agentcore: AgentCoreStandin | undefined;
     let github: GitHubStandin | undefined;
+    let autoReview: LocalAutoReview | undefined;
+    /** The demo's "push a commit to PR #4": a push on the stand-in and GitHub's signed delivery of it. */
+    const demoPush = async (repo: string, number: number): Promise<string> => {
+      if (!github || !autoReview)
+        return 'Auto-review is off in this local server (AUTO_REVIEW_TABLE is empty).';
+      const pushed = pushCommit(github.state, repo, number);
+      const payload = pullRequestPayload(github.state, repo, number, 'synchronize', {
+        before: pushed.before,
+      });
+      const delivery = await sendDelivery(autoReview, 'pull_request', payload);
+      const queued = Number((delivery.body as { queued?: unknown }).queued ?? 0);
+      return (
+        `Pushed ${pushed.after.slice(0, 7)} to ${repo}#${number} (adds ${pushed.file}); GitHub sent a signed ` +
+        `synchronize delivery to ${autoReview.url}: HTTP ${delivery.status}, ${queued} auto-review job(s) queued. ` +
+        (queued > 0
+          ? 'The review appears on the pull request in a few seconds as the subscriber.'
+          : `Nobody subscribes to auto-reviews of ${repo} yet: say "auto-review ${repo}" first.`)
+      );
+    };
     let bedrockClient: BedrockRuntimeClient | undefined;
     let agentCoreClient: BedrockAgentCoreClient | undefined;
     if (offline) {
@@ -124,7 +158,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         }
       };
       bedrock = await startBedrockStandin({
-        responder: options.script ? undefined : (options.responder ?? offlineResponder()),
+        responder: options.script
+          ? undefined
+          : (options.responder ?? offlineResponder({ pushCommit: (repo, number) => demoPush(repo, number) })),
         script: options.script,
       });
       closers.push(() => bedrock?.close() ?? Promise.resolve());
@@ -178,8 +214,27 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       );
     }
 
+    const logger = createLogger(loadConfig(env).LOG_LEVEL);
+    if (env.AUTO_REVIEW_TABLE) {
+      autoReview = await startLocalAutoReview({
+        env,
+        dynamo: dynamo.client,
+        logger,
+        bedrock: bedrockClient,
+        agentCoreClient,
+        octokit: offline ? fastOctokitOptions() : undefined,
+        port: options.webhookPort,
+        host: options.host,
+        queue: options.autoReviewQueue,
+        jobTimeoutMs: options.timeoutMs,
+      });
+      const started = autoReview;
+      closers.push(() => started.close());
+      // The subscribe commands register this URL as the repository's webhook.
+      env.WEBHOOK_URL = autoReview.url;
+      connections.push(`Webhook (auto-review): POST ${autoReview.url} (signed with WEBHOOK_SECRET)`);
+    }
     const config = loadConfig(env);
-    const logger = createLogger(config.LOG_LEVEL);
     const deps = createAppDeps(config, {
       logger,
       dynamo: dynamo.client,
@@ -210,6 +265,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       agentcore,
       github,
       functionUrl,
+      autoReview,
       close: () => closeAll(closers),
     };
   } catch (error) {
@@ -231,9 +287,13 @@ function externalDynamo(endpoint: string, region: string, timeouts: AwsTimeouts)
   return { endpoint, client, close: async () => client.destroy() };
 }
 
-async function ensureTable(dynamo: LocalDynamo, tableName: string): Promise<void> {
+async function ensureTable(
+  dynamo: LocalDynamo,
+  tableName: string,
+  create: typeof createAgentTable = createAgentTable,
+): Promise<void> {
   try {
-    await createAgentTable(dynamo.client, tableName);
+    await create(dynamo.client, tableName);
   } catch (error) {
     // A persisted data folder already has its tables.
     if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;

@@ -149,7 +149,7 @@ describe('npm run dev', () => {
     const tables = await dynamo.client.send(new ListTablesCommand({}));
     const items = await dynamo.client.send(new ScanCommand({ TableName: 'local-sessions', Select: 'COUNT' }));
     expect(banner.join('\n')).toContain(`DynamoDB: ${dynamo.endpoint}`);
-    expect(tables.TableNames).toEqual(['local-plans', 'local-sessions']);
+    expect(tables.TableNames).toEqual(['local-auto-review', 'local-plans', 'local-sessions']);
     expect(items.Count).toBeGreaterThan(0);
   });
 });

@@ -50,6 +50,7 @@ describe('parseContext', () => {
       reviewSeverityThreshold: 'minor',
       selfCheck: true,
       selfCheckModelId: undefined,
+      autoReview: true,
     });
   });
 
@@ -329,6 +330,7 @@ describe('the stack under non-default context', () => {
       firstTokenAlarmMs: '0',
       throttleAlarms: 'false',
       dailyCostBudgetUsd: '5',
+      autoReview: 'false',
       userTurnsPerHour: '0',
       userTokensPerHour: '250000',
       reviewSeverityThreshold: 'major',
