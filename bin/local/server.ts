@@ -102,7 +102,17 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     const external = env.AWS_ENDPOINT_URL_DYNAMODB;
     const dynamo = external
       ? externalDynamo(external, env.AWS_REGION ?? '', timeouts)
-      : await startDynalite({ path: options.dataDir });
+      : await startDynalite({
+          path: options.dataDir,
+          // The chat function's own client (timeouts, reset retry), as in Lambda.
+          client: (endpoint) =>
+            createDynamoDbClient({
+              endpoint,
+              region: env.AWS_REGION ?? '',
+              timeouts,
+              credentials: LOCAL_CREDENTIALS,
+            }),
+        });
     closers.push(() => dynamo.close());
     for (const table of [env.SESSIONS_TABLE ?? '', env.PLANS_TABLE ?? '']) await ensureTable(dynamo, table);
     connections.push(
