@@ -8,6 +8,8 @@ export interface StreamTiming {
   doneMs: number;
   /** The stream ended with a `done` event and no `error` event. */
   ok: boolean;
+  /** The `code` of every `error` event, in order (e.g. `storage_error` when the turn's save failed). */
+  errorCodes: string[];
   /** Every `token` content, with the client's receive time (epoch ms, µs precision). */
   tokens: Array<{ content: string; receivedAt: number }>;
 }
@@ -26,6 +28,7 @@ export function timeChat(baseUrl: string, body: unknown): Promise<StreamTiming> 
       firstTokenMs: Number.NaN,
       doneMs: Number.NaN,
       ok: false,
+      errorCodes: [],
       tokens: [],
     };
     let buffer = '';
@@ -44,12 +47,14 @@ export function timeChat(baseUrl: string, body: unknown): Promise<StreamTiming> 
             const frame = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
             if (!frame.startsWith('data: ')) continue;
-            const event = JSON.parse(frame.slice(6)) as { type: string; content?: string };
+            const event = JSON.parse(frame.slice(6)) as { type: string; content?: string; code?: string };
             if (event.type === 'token') {
               if (Number.isNaN(timing.firstTokenMs)) timing.firstTokenMs = performance.now() - started;
               timing.tokens.push({ content: event.content ?? '', receivedAt: nowEpoch() });
-            } else if (event.type === 'error') sawError = true;
-            else if (event.type === 'done') sawDone = true;
+            } else if (event.type === 'error') {
+              sawError = true;
+              timing.errorCodes.push(event.code ?? '');
+            } else if (event.type === 'done') sawDone = true;
           }
         });
         res.on('end', () => {

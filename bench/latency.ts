@@ -1,4 +1,4 @@
-import { runConcurrent, timeChat } from './http-stream';
+import { runConcurrent, type StreamTiming, timeChat } from './http-stream';
 import { startBenchServer } from './spawn-server';
 import { percentile } from './stats';
 
@@ -11,9 +11,35 @@ export interface ConcurrencyResult {
   concurrency: number;
   requests: number;
   errors: number;
+  /**
+   * Turns whose save failed: a `storage_error` or `dependency_timeout` event (a reset connection surfaces as the SDK's
+   * TimeoutError), or a 5xx answer. The bench's model never fails, so these are DynamoDB's.
+   */
+  failedSaves: number;
+  /** Why requests failed: `error` event codes, `http_<status>`, or `no_done` (the stream broke off). */
+  failures: Record<string, number>;
   firstByte: Spread;
   firstToken: Spread;
   done: Spread;
+}
+
+const failedSave = (timing: StreamTiming) =>
+  timing.status >= 500 ||
+  timing.errorCodes.some((code) => code === 'storage_error' || code === 'dependency_timeout');
+
+function countFailures(timings: StreamTiming[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const timing of timings) {
+    if (timing.ok) continue;
+    const reasons =
+      timing.status !== 200
+        ? [`http_${timing.status}`]
+        : timing.errorCodes.length > 0
+          ? timing.errorCodes
+          : ['no_done'];
+    for (const reason of reasons) counts[reason] = (counts[reason] ?? 0) + 1;
+  }
+  return counts;
 }
 
 const spread = (values: number[]): Spread => ({ p50: percentile(values, 50), p95: percentile(values, 95) });
@@ -32,6 +58,8 @@ export async function measureConcurrency(levels: number[], samples: number): Pro
         concurrency,
         requests: total,
         errors: total - good.length,
+        failedSaves: timings.filter(failedSave).length,
+        failures: countFailures(timings),
         firstByte: spread(good.map((timing) => timing.firstByteMs)),
         firstToken: spread(good.map((timing) => timing.firstTokenMs)),
         done: spread(good.map((timing) => timing.doneMs)),

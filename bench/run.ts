@@ -3,7 +3,8 @@
  * dynalite and a zero-latency Bedrock stand-in) and the deployable bundle. Prints tables and writes
  * bench/results-<timestamp>.json. docs/performance.md records a run and how to read it.
  *
- *   (a) server-added latency to first byte and first token, p50/p95, at 1, 50 and 200 concurrent streams
+ *   (a) server-added latency to first byte and first token, p50/p95, at 1, 50 and 200 concurrent streams (or
+ *       --streams), with the turns whose save failed
  *   (b) per-delta relay latency: stand-in emits a delta → the client receives it
  *   (c) turn latency with 10 vs 5,000 stored messages in the session
  *   (d) chat bundle size and cold import time of the built bundle
@@ -11,7 +12,7 @@
  *   (f) CPU time per turn of the server against a bare Bedrock-to-SSE relay measured in the same run
  *   (w) webhook deliveries accepted per second, and time from a signed delivery to the review posted
  *
- * Options: --quick (fewer samples), --only a,b,c,d,e,f,w (a subset).
+ * Options: --quick (fewer samples), --only a,b,c,d,e,f,w (a subset), --streams 100,200,300 (the levels of (a)).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -27,7 +28,11 @@ const { table } = await import('./stats');
 const { measureDeliveryToReview, measureWebhookThroughput } = await import('./webhook');
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'a,b,c,d,e,f,w' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'a,b,c,d,e,f,w' },
+    streams: { type: 'string' },
+  },
 });
 const quick = values.quick;
 const only = new Set(values.only.split(',').map((part) => part.trim()));
@@ -41,15 +46,28 @@ console.log(`Node ${process.version}, ${results.cpus}\n`);
 
 if (only.has('a')) {
   console.log('(a) Server-added latency, zero-latency model (ms)');
-  const concurrency = await measureConcurrency(quick ? [1, 50] : [1, 50, 200], quick ? 100 : 400);
+  const levels = values.streams?.split(',').map(Number) ?? (quick ? [1, 50] : [1, 50, 200]);
+  const concurrency = await measureConcurrency(levels, quick ? 100 : 400);
   results.concurrency = concurrency;
   console.log(
     table(
-      ['streams', 'requests', 'errors', 'first byte p50', 'p95', 'first token p50', 'p95', 'done p50', 'p95'],
+      [
+        'streams',
+        'requests',
+        'errors',
+        'failed saves',
+        'first byte p50',
+        'p95',
+        'first token p50',
+        'p95',
+        'done p50',
+        'p95',
+      ],
       concurrency.map((row) => [
         row.concurrency,
         row.requests,
         row.errors,
+        row.failedSaves,
         row.firstByte.p50,
         row.firstByte.p95,
         row.firstToken.p50,

@@ -5,6 +5,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsCredentialIdentity, NodeHttpHandlerOptions } from '@smithy/types';
 import type { Config } from './config';
+import { ResetRetryHandler } from './reset-retry-handler';
 
 /**
  * The chat function's AWS SDK clients, each with connection and request timeouts. The SDK sets none by default, so a
@@ -55,13 +56,18 @@ function http1Handler(timeouts: AwsTimeouts): NodeHttpHandlerOptions {
   };
 }
 
-/** DynamoDB (sessions, plans, consent bindings); the SDK's standard retries still apply to each timed-out attempt. */
+/**
+ * DynamoDB (sessions, plans, consent bindings); the SDK's standard retries still apply to each timed-out attempt. A
+ * request that a reused keep-alive connection lost to the server closing it is sent once more on a new connection
+ * (ResetRetryHandler): otherwise, after an idle spell, every pooled connection is stale and the SDK's three attempts
+ * can all land on one, losing a turn's save.
+ */
 export function createDynamoDbClient(settings: AwsClientSettings): DynamoDBClient {
   return new DynamoDBClient({
     region: settings.region,
     endpoint: settings.endpoint,
     credentials: settings.credentials,
-    requestHandler: http1Handler(settings.timeouts),
+    requestHandler: new ResetRetryHandler(http1Handler(settings.timeouts)),
   });
 }
 

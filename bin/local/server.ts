@@ -85,6 +85,9 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
+/** The least request timeout for the embedded dynalite (see startLocalServer). */
+const EMBEDDED_DYNAMO_REQUEST_MS = 60_000;
+
 /** What the local stand-ins accept (they check no signature). */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -116,7 +119,19 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     const external = env.AWS_ENDPOINT_URL_DYNAMODB;
     const dynamo = external
       ? externalDynamo(external, env.AWS_REGION ?? '', timeouts)
-      : await startDynalite({ path: options.dataDir });
+      : await startDynalite({
+          path: options.dataDir,
+          // The chat function's own client (timeouts, reset retry), as in Lambda, with a longer request timeout:
+          // dynalite shares this process's event loop, so under hundreds of streams its answers wait for the loop,
+          // not for a hung network, and the turns should be slow rather than fail.
+          client: (endpoint) =>
+            createDynamoDbClient({
+              endpoint,
+              region: env.AWS_REGION ?? '',
+              timeouts: { ...timeouts, requestMs: Math.max(timeouts.requestMs, EMBEDDED_DYNAMO_REQUEST_MS) },
+              credentials: LOCAL_CREDENTIALS,
+            }),
+        });
     closers.push(() => dynamo.close());
     for (const table of [env.SESSIONS_TABLE ?? '', env.PLANS_TABLE ?? '']) await ensureTable(dynamo, table);
     if (env.AUTO_REVIEW_TABLE) await ensureTable(dynamo, env.AUTO_REVIEW_TABLE, createAutoReviewTable);

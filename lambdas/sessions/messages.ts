@@ -283,8 +283,9 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
         };
       });
       if (previous !== undefined) {
-        // The index item goes last: if the batch is cut short, the messages it points at are already written.
-        writes.push({
+        // The index item goes in the first batch: when a later batch of a long turn fails, the session still exists
+        // for the next turn, whose history read repairs the gap (as it did when the META update ran alongside).
+        writes.unshift({
           PutRequest: {
             Item: indexItem(
               userId,

@@ -22,6 +22,21 @@ describe('dynalite stand-in', () => {
     expect(Item?.pk?.S).toBe('u1#s1');
   });
 
+  it('keeps an idle connection open for 65 s, so pooled connections do not race its close under load', async () => {
+    const response = await fetch(dynamo.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.ListTables',
+      },
+      body: '{}',
+    });
+    await response.text();
+
+    // Clients close an idle connection a second before this hint; Node's default would say 5.
+    expect(response.headers.get('keep-alive')).toBe('timeout=65');
+  });
+
   it('rejects an item over the 400 KB limit like DynamoDB does', async () => {
     const big = 'x'.repeat(410 * 1024);
 

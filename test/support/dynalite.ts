@@ -9,17 +9,32 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
-/** Starts dynalite on an ephemeral loopback port. `path` persists to disk; in memory otherwise. */
-export async function startDynalite(options: { path?: string; port?: number } = {}): Promise<LocalDynamo> {
+/** How long dynalite keeps an idle keep-alive connection open, like the function-URL stand-in. */
+export const DYNALITE_KEEP_ALIVE_MS = 65_000;
+
+/**
+ * Starts dynalite on an ephemeral loopback port. `path` persists to disk; in memory otherwise. `client` builds the
+ * client pointed at it (default: a plain SDK client).
+ */
+export async function startDynalite(
+  options: { path?: string; port?: number; client?: (endpoint: string) => DynamoDBClient } = {},
+): Promise<LocalDynamo> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path });
+  // With Node's default (5 s) the client's idle timer (the `Keep-Alive: timeout=5` hint less 1 s) and the server's raced
+  // on a loaded event loop: a pooled connection was reused as dynalite closed it, and turn saves failed with
+  // ECONNRESET. At 65 s (as the function-URL stand-in) a connection in a burst of turns is never idle that long.
+  server.keepAliveTimeout = DYNALITE_KEEP_ALIVE_MS;
+  server.headersTimeout = DYNALITE_KEEP_ALIVE_MS + 1_000;
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'ap-southeast-2',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const client =
+    options.client?.(endpoint) ??
+    new DynamoDBClient({
+      endpoint,
+      region: 'ap-southeast-2',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
   return {
     endpoint,
     client,
