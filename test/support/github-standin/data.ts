@@ -27,6 +27,8 @@ export interface StandinRepo {
   branchChanges?: Record<string, StandinPullFile[]>;
   /** Logins besides the owner with push access. */
   collaborators: string[];
+  /** Logins besides the owner with admin access (may manage webhooks); none by default. */
+  admins?: string[];
   stargazers_count: number;
   forks_count: number;
   license: { key: string; name: string; spdx_id: string } | null;
@@ -109,6 +111,20 @@ export interface StandinReview {
   submitted_at: string | null;
 }
 
+/** A repository webhook as created through the API (`secret` is kept so tests and signed deliveries can use it). */
+export interface StandinHook {
+  /** "owner/name" of the repository. */
+  repo: string;
+  id: number;
+  active: boolean;
+  events: string[];
+  config: { url: string; content_type: string; insecure_ssl: string; secret?: string };
+  /** The login whose token created it. */
+  creator: string;
+  created_at: string;
+  updated_at: string;
+}
+
 /** Everything the stand-in knows; tests read (and may seed) it directly. */
 export interface GitHubData {
   users: StandinUser[];
@@ -116,6 +132,8 @@ export interface GitHubData {
   issues: StandinIssue[];
   pulls: StandinPull[];
   reviews: StandinReview[];
+  /** Repository webhooks (absent in data saved before webhooks existed: read as none). */
+  hooks?: StandinHook[];
 }
 
 /** The sample user's login (deliberately not a real GitHub account). */
@@ -395,5 +413,6 @@ export function sampleGitHubData(): GitHubData {
       },
     ],
     reviews: [],
+    hooks: [],
   };
 }

@@ -1,5 +1,6 @@
 import type {
   GitHubData,
+  StandinHook,
   StandinIssue,
   StandinPull,
   StandinPullFile,
@@ -167,7 +168,7 @@ export function repository(urls: Urls, repo: StandinRepo, owner: StandinUser, vi
     created_at: repo.created_at,
     updated_at: repo.updated_at,
     permissions: {
-      admin: viewer === repo.owner,
+      admin: viewer !== undefined && (viewer === repo.owner || (repo.admins ?? []).includes(viewer)),
       maintain: canPush,
       push: canPush,
       triage: canPush,
@@ -419,5 +420,26 @@ export function review(urls: Urls, item: StandinReview, repo: StandinRepo, autho
     ...(item.submitted_at !== null ? { submitted_at: item.submitted_at } : {}),
     commit_id: item.commit_id,
     author_association: association(author.login, repo),
+  };
+}
+
+/** A repository webhook (`hook`): GitHub never returns a secret, only "********" in its place. */
+export function hook(urls: Urls, item: StandinHook): Json {
+  const api = `${urls.api}/repos/${item.repo}/hooks/${item.id}`;
+  const { secret, ...config } = item.config;
+  return {
+    type: 'Repository',
+    id: item.id,
+    name: 'web',
+    active: item.active,
+    events: item.events,
+    config: secret === undefined ? config : { ...config, secret: '********' },
+    updated_at: item.updated_at,
+    created_at: item.created_at,
+    url: api,
+    test_url: `${api}/test`,
+    ping_url: `${api}/pings`,
+    deliveries_url: `${api}/deliveries`,
+    last_response: { code: null, status: 'unused', message: null },
   };
 }

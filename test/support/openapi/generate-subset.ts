@@ -30,6 +30,10 @@ export const OPERATIONS = [
   'pulls/list-files',
   'pulls/list-reviews',
   'pulls/create-review',
+  'repos/list-webhooks',
+  'repos/create-webhook',
+  'repos/get-webhook',
+  'repos/delete-webhook',
 ] as const;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
