@@ -46,6 +46,12 @@ export const configSchema = z.object({
   MODEL_ID: z.string().min(1, 'must name a Bedrock model or inference profile id'),
   SESSIONS_TABLE: z.string().min(3).max(255),
   PLANS_TABLE: z.string().min(3).max(255),
+  /** The auto-review table (subscriptions, webhook deliveries seen); unset: auto-review is off in this deployment. */
+  AUTO_REVIEW_TABLE: z.string().min(3).max(255).optional(),
+  /** The webhook secret in Secrets Manager (its ARN): the chat function signs up repository webhooks with it. */
+  WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
+  /** Where GitHub sends deliveries (the webhook function's URL, POST /webhook locally). */
+  WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   WORKLOAD_IDENTITY_NAME: z.string().min(1).default('github-coding-agent'),
   OAUTH_PROVIDER_NAME: z.string().min(1).default('github-provider'),
   OAUTH_SCOPES: commaList(['repo', 'read:user']),

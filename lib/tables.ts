@@ -44,3 +44,30 @@ export function addTables(scope: Construct, id = 'Tables'): AgentTables {
     });
   return { sessions: table('Sessions'), plans: table('Plans') };
 }
+
+/** The auto-review table's per-user index (lambdas/autoreview/subscriptions.ts `BY_USER_INDEX`). */
+export const AUTO_REVIEW_BY_USER_INDEX = 'byUser';
+
+/**
+ * The auto-review table: subscriptions (pk `REPO#<owner/name>`, sk `SUB#<userId>`, listed per user through the
+ * `byUser` index on `user_pk` = `USER#<userId>`) and webhook delivery ids seen (pk `DELIVERY#<id>`, kept a few days
+ * through TTL). Same guarantees as the other tables: on-demand, TTL, PITR, AWS-managed key, retained.
+ */
+export function addAutoReviewTable(scope: Construct, id = 'AutoReview'): dynamodb.Table {
+  const table = new dynamodb.Table(scope, id, {
+    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    timeToLiveAttribute: TTL_ATTRIBUTE,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    encryption: dynamodb.TableEncryption.AWS_MANAGED,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  table.addGlobalSecondaryIndex({
+    indexName: AUTO_REVIEW_BY_USER_INDEX,
+    partitionKey: { name: 'user_pk', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    projectionType: dynamodb.ProjectionType.ALL,
+  });
+  return table;
+}

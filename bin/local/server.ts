@@ -19,7 +19,12 @@ import {
   type ScriptedTurn,
   startBedrockStandin,
 } from '../../test/support/bedrock-standin';
-import { createAgentTable, type LocalDynamo, startDynalite } from '../../test/support/dynalite';
+import {
+  createAgentTable,
+  createAutoReviewTable,
+  type LocalDynamo,
+  startDynalite,
+} from '../../test/support/dynalite';
 import {
   fastOctokitOptions,
   type GitHubStandin,
@@ -80,6 +85,7 @@ const LOCAL_DEFAULTS: Record<string, string> = {
   MODEL_ID: 'au.anthropic.claude-sonnet-4-6',
   SESSIONS_TABLE: 'local-sessions',
   PLANS_TABLE: 'local-plans',
+  AUTO_REVIEW_TABLE: 'local-auto-review',
   LOG_LEVEL: 'WARN',
 };
 
@@ -105,6 +111,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       : await startDynalite({ path: options.dataDir });
     closers.push(() => dynamo.close());
     for (const table of [env.SESSIONS_TABLE ?? '', env.PLANS_TABLE ?? '']) await ensureTable(dynamo, table);
+    if (env.AUTO_REVIEW_TABLE) await ensureTable(dynamo, env.AUTO_REVIEW_TABLE, createAutoReviewTable);
     connections.push(
       external
         ? `DynamoDB: ${external} (AWS_ENDPOINT_URL_DYNAMODB)`
@@ -232,9 +239,13 @@ function externalDynamo(endpoint: string, region: string, timeouts: AwsTimeouts)
   return { endpoint, client, close: async () => client.destroy() };
 }
 
-async function ensureTable(dynamo: LocalDynamo, tableName: string): Promise<void> {
+async function ensureTable(
+  dynamo: LocalDynamo,
+  tableName: string,
+  create: typeof createAgentTable = createAgentTable,
+): Promise<void> {
   try {
-    await createAgentTable(dynamo.client, tableName);
+    await create(dynamo.client, tableName);
   } catch (error) {
     // A persisted data folder already has its tables.
     if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;

@@ -1,11 +1,12 @@
 import { type Config, loadConfig } from '../../lambdas/config';
-import { createAgentTable, type LocalDynamo, startDynalite } from './dynalite';
+import { createAgentTable, createAutoReviewTable, type LocalDynamo, startDynalite } from './dynalite';
 
-/** dynalite holding the chat function's two tables, named as {@link testConfig} names them. */
+/** dynalite holding the chat function's tables (sessions, plans, auto-review), named as {@link testConfig} names them. */
 export async function startAgentDynamo(): Promise<LocalDynamo> {
   const dynamo = await startDynalite();
   await createAgentTable(dynamo.client, 'sessions');
   await createAgentTable(dynamo.client, 'plans');
+  await createAutoReviewTable(dynamo.client, 'auto-review');
   return dynamo;
 }
 
@@ -19,6 +20,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     MODEL_ID: 'test-model',
     SESSIONS_TABLE: 'sessions',
     PLANS_TABLE: 'plans',
+    AUTO_REVIEW_TABLE: 'auto-review',
     IDENTITY_PROVIDER: 'static',
     GITHUB_TOKEN: 'ghp_unused_in_these_tests',
     LOG_LEVEL: 'SILENT',
