@@ -52,6 +52,18 @@ export interface PlanCommands {
   listPending(scope: TurnScope): Promise<Array<{ id: string; description: string }>>;
 }
 
+/**
+ * Chat commands answered without the model (auto-review subscriptions): matched before it is called, run in the
+ * stream and kept in the history. The writes they hold for approval run through `approvalTools`, which the model is
+ * never offered, so only the user's approval can run them.
+ */
+export interface DirectCommands {
+  /** The command this message is, ready to run, or undefined for an ordinary message. */
+  match(message: string): ((scope: TurnScope) => Promise<string>) | undefined;
+  /** Tools that run approved writes these commands held. */
+  approvalTools(scope: TurnScope): readonly Tool[];
+}
+
 /** Withheld GitHub writes: the session's trust mark, where writes wait, and how a withheld call is stored. */
 export interface PendingWritesDeps {
   store: PendingWriteStore;
@@ -84,6 +96,7 @@ export interface ChatTurnDeps {
   systemPrompt: string;
   toolsFor(scope: TurnScope): readonly Tool[];
   planCommands?: PlanCommands;
+  directCommands?: DirectCommands;
   /** Absent: after the session reads text written by others, GitHub writes are refused outright. */
   pendingWrites?: PendingWritesDeps;
   newSessionId(): string;
@@ -121,8 +134,9 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
   const sessionId = input.sessionId ?? deps.newSessionId();
   emit({ type: 'session', session_id: sessionId });
 
-  // An approve/cancel needs the session to exist, not its history.
-  let command = input.command ?? parseCommand(deps, input.message);
+  // An approve/cancel (or a direct command) needs the session to exist, not its history.
+  const direct = input.command ? undefined : deps.directCommands?.match(input.message);
+  let command = input.command ?? (direct ? undefined : parseCommand(deps, input.message));
   let charge: Promise<BudgetRefusal | undefined> | undefined;
   let history: ChatMessage[];
   let untrusted = false;
@@ -133,14 +147,16 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
     }
     // The budget is charged while the history loads (one round trip, not two, before the first model call);
     // approve/cancel finish earlier work and are never counted.
-    charge = !command && deps.budget ? chargeBudget(deps.budget, logger, input.userId) : undefined;
+    charge = !command && !direct && deps.budget ? chargeBudget(deps.budget, logger, input.userId) : undefined;
     if (isNew) {
       history = [];
     } else {
       const [exists, recent, marked] = await Promise.all([
         deps.sessions.exists(input.userId, sessionId),
-        command ? [] : deps.sessions.loadRecent(input.userId, sessionId, deps.limits.historyTokenBudget),
-        command || !deps.pendingWrites
+        command || direct
+          ? []
+          : deps.sessions.loadRecent(input.userId, sessionId, deps.limits.historyTokenBudget),
+        command || direct || !deps.pendingWrites
           ? false
           : deps.pendingWrites.trust.isUntrusted(input.userId, sessionId),
       ]);
@@ -161,8 +177,18 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
 
   const userMessage: ChatMessage = { role: 'user', content: [{ text: input.message }] };
   const scope: TurnScope = { userId: input.userId, sessionId, returnUrl: input.returnUrl, emit };
-  if (command) {
-    await runCommand(deps, { input, scope, command, userMessage });
+  if (direct) {
+    await runCommand(deps, { input, scope, run: () => direct(scope), userMessage });
+    return;
+  }
+  const pending = command;
+  if (pending) {
+    await runCommand(deps, {
+      input,
+      scope,
+      run: (signal) => routeCommand(deps, scope, pending, signal),
+      userMessage,
+    });
     return;
   }
 
@@ -279,17 +305,22 @@ async function somethingPending(deps: ChatTurnDeps, scope: TurnScope): Promise<b
   return writes.length > 0 || plans.length > 0;
 }
 
-/** Runs an approve/cancel in this stream and keeps the exchange in the history. */
+/** Runs an approve/cancel (or a direct command) in this stream and keeps the exchange in the history. */
 async function runCommand(
   deps: ChatTurnDeps,
-  turn: { input: ChatTurnInput; scope: TurnScope; command: PendingCommand; userMessage: ChatMessage },
+  turn: {
+    input: ChatTurnInput;
+    scope: TurnScope;
+    run: (signal: AbortSignal) => Promise<string>;
+    userMessage: ChatMessage;
+  },
 ): Promise<void> {
   // The review must stop (and post nothing) before the invocation's time runs out.
   const budget = AbortSignal.timeout(Math.max(1, turn.input.remainingMs() - deps.limits.reserveMs));
   const signal = turn.input.signal ? AbortSignal.any([turn.input.signal, budget]) : budget;
   let reply: string;
   try {
-    reply = await routeCommand(deps, turn.scope, turn.command, signal);
+    reply = await turn.run(signal);
   } catch (error) {
     if (error instanceof ConsentRequiredError) return askForConsent(deps, turn.scope, error);
     if (!(error instanceof ActionError)) throw error;
@@ -319,7 +350,7 @@ async function routeCommand(
       {
         type: command.type,
         actionId,
-        tools: deps.toolsFor(scope),
+        tools: [...deps.toolsFor(scope), ...(deps.directCommands?.approvalTools(scope) ?? [])],
         context: { userId: scope.userId, sessionId: scope.sessionId, emit: scope.emit, signal },
       },
     );
