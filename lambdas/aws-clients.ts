@@ -1,6 +1,8 @@
 import { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsCredentialIdentity, NodeHttpHandlerOptions } from '@smithy/types';
 import type { Config } from './config';
 
@@ -28,7 +30,12 @@ export interface AwsClientSettings {
 }
 
 /** The timeouts the config asks for. */
-export function awsTimeouts(config: Config): AwsTimeouts {
+export function awsTimeouts(
+  config: Pick<
+    Config,
+    'DEPENDENCY_CONNECT_TIMEOUT_MS' | 'DEPENDENCY_REQUEST_TIMEOUT_MS' | 'MODEL_IDLE_TIMEOUT_MS'
+  >,
+): AwsTimeouts {
   return {
     connectMs: config.DEPENDENCY_CONNECT_TIMEOUT_MS,
     requestMs: config.DEPENDENCY_REQUEST_TIMEOUT_MS,
@@ -51,6 +58,26 @@ function http1Handler(timeouts: AwsTimeouts): NodeHttpHandlerOptions {
 /** DynamoDB (sessions, plans, consent bindings); the SDK's standard retries still apply to each timed-out attempt. */
 export function createDynamoDbClient(settings: AwsClientSettings): DynamoDBClient {
   return new DynamoDBClient({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    credentials: settings.credentials,
+    requestHandler: http1Handler(settings.timeouts),
+  });
+}
+
+/** Secrets Manager (the webhook secret). */
+export function createSecretsManagerClient(settings: AwsClientSettings): SecretsManagerClient {
+  return new SecretsManagerClient({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    credentials: settings.credentials,
+    requestHandler: http1Handler(settings.timeouts),
+  });
+}
+
+/** SQS (the auto-review queue). */
+export function createSqsClient(settings: AwsClientSettings): SQSClient {
+  return new SQSClient({
     region: settings.region,
     endpoint: settings.endpoint,
     credentials: settings.credentials,

@@ -53,6 +53,22 @@ export const METRIC = {
   gitHubRateLimitWaits: 'GitHubRateLimitWaits',
   /** A GitHub rate limit too long to wait for (or retried too often): the call failed. */
   gitHubRateLimitFailures: 'GitHubRateLimitFailures',
+  /** Webhook deliveries signed correctly, new, and handed to the queue (zero jobs too: no active subscriber). */
+  webhookDeliveriesAccepted: 'WebhookDeliveriesAccepted',
+  /** Deliveries refused before parsing: bad or missing signature, or too large. */
+  webhookDeliveriesRejected: 'WebhookDeliveriesRejected',
+  /** Deliveries whose `X-GitHub-Delivery` was seen before (GitHub's redelivery, or a replay). */
+  webhookDeliveriesDuplicate: 'WebhookDeliveriesDuplicate',
+  /** Signed deliveries of events or actions auto-review does not handle (ping included). */
+  webhookDeliveriesIgnored: 'WebhookDeliveriesIgnored',
+  /** Jobs put on the auto-review queue (one per active subscriber of the repo). */
+  autoReviewJobsQueued: 'AutoReviewJobsQueued',
+  /** Jobs the worker finished: review posted, nothing to review, or skipped. */
+  autoReviewJobsRun: 'AutoReviewJobsRun',
+  /** Jobs that found the subscriber's GitHub token gone or revoked: the subscription is now broken. */
+  autoReviewJobsBroken: 'AutoReviewJobsBroken',
+  /** Jobs that failed (retried by SQS until the dead-letter queue takes them). */
+  autoReviewJobsFailed: 'AutoReviewJobsFailed',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -1,5 +1,6 @@
 import {
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -11,6 +12,8 @@ export const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
 export interface DeliveryLedger {
   /** True the first time `deliveryId` is claimed (within its TTL); false for a duplicate. */
   claim(deliveryId: string): Promise<boolean>;
+  /** Forgets a claimed delivery whose jobs could not be queued, so GitHub's redelivery of it is handled. */
+  release(deliveryId: string): Promise<void>;
 }
 
 /**
@@ -24,6 +27,7 @@ export function createDeliveryLedger(options: {
   now?: () => number;
 }): DeliveryLedger {
   const now = options.now ?? Date.now;
+  const key = (deliveryId: string) => ({ pk: { S: `DELIVERY#${deliveryId}` }, sk: { S: 'DELIVERY' } });
   return {
     async claim(deliveryId) {
       const nowSeconds = Math.floor(now() / 1000);
@@ -32,8 +36,7 @@ export function createDeliveryLedger(options: {
           new PutItemCommand({
             TableName: options.tableName,
             Item: {
-              pk: { S: `DELIVERY#${deliveryId}` },
-              sk: { S: 'DELIVERY' },
+              ...key(deliveryId),
               expires_at: { N: String(nowSeconds + DELIVERY_TTL_SECONDS) },
             },
             ConditionExpression: 'attribute_not_exists(pk) OR expires_at <= :now',
@@ -45,6 +48,11 @@ export function createDeliveryLedger(options: {
         if (error instanceof ConditionalCheckFailedException) return false;
         throw error;
       }
+    },
+    async release(deliveryId) {
+      await options.client.send(
+        new DeleteItemCommand({ TableName: options.tableName, Key: key(deliveryId) }),
+      );
     },
   };
 }

@@ -1,0 +1,59 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '../log';
+import { METRIC, type MetricName } from './names';
+
+export type DeliveryOutcome = 'accepted' | 'rejected' | 'duplicate' | 'ignored';
+export type JobOutcome = 'run' | 'broken' | 'failed';
+
+/** What the webhook receiver and the auto-review worker count. Never throws; no repo or user ids. */
+export interface AutoReviewMetrics {
+  delivery(outcome: DeliveryOutcome, jobsQueued?: number): void;
+  job(outcome: JobOutcome): void;
+}
+
+const DELIVERY_METRIC: Record<DeliveryOutcome, MetricName> = {
+  accepted: METRIC.webhookDeliveriesAccepted,
+  rejected: METRIC.webhookDeliveriesRejected,
+  duplicate: METRIC.webhookDeliveriesDuplicate,
+  ignored: METRIC.webhookDeliveriesIgnored,
+};
+
+const JOB_METRIC: Record<JobOutcome, MetricName> = {
+  run: METRIC.autoReviewJobsRun,
+  broken: METRIC.autoReviewJobsBroken,
+  failed: METRIC.autoReviewJobsFailed,
+};
+
+/** Counts nothing (local runs and tests that do not read metrics). */
+export const noopAutoReviewMetrics: AutoReviewMetrics = { delivery: () => undefined, job: () => undefined };
+
+/** The {@link AutoReviewMetrics} as CloudWatch embedded-metric-format lines (one per call, `service` dimension). */
+export function createEmfAutoReviewMetrics(options: {
+  namespace: string;
+  service: string;
+  logger?: Pick<Logger, 'warn'>;
+}): AutoReviewMetrics {
+  const metrics = new Metrics({ namespace: options.namespace, serviceName: options.service });
+  const publish = (entries: Array<[MetricName, number]>) => {
+    try {
+      for (const [name, value] of entries) metrics.addMetric(name, MetricUnit.Count, value);
+      metrics.publishStoredMetrics();
+    } catch (error) {
+      metrics.clearMetrics();
+      options.logger?.warn('A metric could not be written', { error: (error as Error).message });
+    }
+  };
+  return {
+    delivery(outcome, jobsQueued) {
+      publish([
+        [DELIVERY_METRIC[outcome], 1],
+        ...(jobsQueued === undefined
+          ? []
+          : [[METRIC.autoReviewJobsQueued, jobsQueued] as [MetricName, number]]),
+      ]);
+    },
+    job(outcome) {
+      publish([[JOB_METRIC[outcome], 1]]);
+    },
+  };
+}
