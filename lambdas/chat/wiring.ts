@@ -6,11 +6,13 @@ import { createCurrentTimeTool } from '../agent/builtin-tools';
 import type { ModelPort } from '../agent/model';
 import type { Tool } from '../agent/tool';
 import type { ChatTurnDeps, PendingWritesDeps, PlanCommands, TurnScope } from '../agent/turn';
+import { createAutoReviewCommands } from '../autoreview/chat-setup';
 import {
   awsTimeouts,
   createAgentCoreClient,
   createBedrockRuntimeClient,
   createDynamoDbClient,
+  createSecretsManagerClient,
 } from '../aws-clients';
 import type { Config } from '../config';
 import {
@@ -112,11 +114,12 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
   const plans = createPlanStore({ client: dynamo, tableName: config.PLANS_TABLE });
 
   /** One user's GitHub for one turn: the token is fetched on first use and lives only as long as the turn. */
-  const accessFor = (scope: TurnScope) =>
+  const accessFor = (scope: TurnScope, scopes?: string[]) =>
     createGitHubAccess({
       tokenPort,
       userId: scope.userId,
       returnUrl: scope.returnUrl,
+      scopes,
       logger,
       octokitFactory: (token) =>
         createOctokit({
@@ -199,6 +202,15 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     systemPrompt: loadPrompt('system', { review_scope: reviewScope }).trim(),
     toolsFor,
     planCommands,
+    directCommands: createAutoReviewCommands(config, {
+      dynamo,
+      secretsManager: () => createSecretsManagerClient(aws),
+      tokenPort,
+      accessFor,
+      hold: pendingWrites.hold,
+      now,
+      logger,
+    }),
     pendingWrites,
     newSessionId: () => randomBytes(16).toString('base64url'),
     logger,
