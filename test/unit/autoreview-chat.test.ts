@@ -8,6 +8,7 @@ import {
   SUBSCRIBE_TOOL,
 } from '../../lambdas/autoreview/chat';
 import { parseAutoReviewCommand } from '../../lambdas/autoreview/command-parse';
+import { GitHubAuthError } from '../../lambdas/github/errors';
 import type { HoldWrite } from '../../lambdas/writes/gate';
 import { fakeHooks, memoryStore, subscription } from '../support/autoreview-fakes';
 
@@ -168,5 +169,27 @@ describe('approval tools', () => {
       ['auto_review_subscribe', true],
       ['auto_review_unsubscribe', true],
     ]);
+  });
+});
+
+describe('an approved subscribe whose token is rejected', () => {
+  it('fails with the credentials message, creating nothing', async () => {
+    const { deps, scope, store } = setup();
+    const hooks = fakeHooks();
+    hooks.failNext.repoAccess = new GitHubAuthError(
+      'GitHub rejected the credentials (401 Bad credentials) even after a fresh authorization.',
+    );
+    deps.githubFor = () => ({ hooks, requestHookScope: async () => undefined });
+    const [subscribe] = createApprovalTools(deps, scope);
+
+    const output = await subscribe?.run({ repo: 'sample-dev/widgets', drafts: false, shared: false }, scope);
+
+    expect(output).toEqual({
+      ok: false,
+      summary: 'GitHub rejected the credentials (401 Bad credentials) even after a fresh authorization.',
+      content: null,
+    });
+    expect(hooks.hooks).toEqual([]);
+    expect(store.items).toEqual([]);
   });
 });
