@@ -233,7 +233,7 @@ export function clientSecretReadViaAgentCore(secretArn: string): iam.PolicyState
 }
 
 /** Invoke rights on the configured model only: the profile itself, and its foundation models only through it. */
-function grantModel(fn: lambda.IFunction, access: ModelAccess): void {
+export function grantModel(fn: lambda.IFunction, access: ModelAccess): void {
   if (access.inferenceProfileArn) {
     fn.addToRolePolicy(
       new iam.PolicyStatement({

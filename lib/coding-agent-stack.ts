@@ -8,6 +8,7 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { addAlarms, type ChatAlarms } from './alarms';
+import { type AutoReview, addAutoReview, grantChatSubscriptions } from './auto-review';
 import { hasPrompts } from './bundling';
 import { addCanaryDeployment } from './canary-deployment';
 import { addChatFunction, type ChatFunction } from './chat-function';
@@ -38,6 +39,8 @@ export class CodingAgentStack extends Stack {
   readonly chat: ChatFunction;
   readonly workloadIdentity: agentcore.CfnWorkloadIdentity;
   readonly alarms: ChatAlarms;
+  /** Absent with `-c autoReview=false`. */
+  readonly autoReview?: AutoReview;
 
   constructor(scope: Construct, id: string, props: CodingAgentStackProps) {
     super(scope, id, props);
@@ -109,6 +112,49 @@ export class CodingAgentStack extends Stack {
     const metrics = chatMetrics(this.stackName);
     const tables = [this.tables.sessions, this.tables.plans];
     this.alarms = addAlarms(this, settings, { metrics, fn: this.chat.fn, alias: this.chat.alias, tables });
+    if (settings.autoReview) {
+      this.autoReview = addAutoReview(this, {
+        modelId: settings.modelId,
+        modelAccess: modelAccess({
+          modelId: settings.modelId,
+          region: this.region,
+          account: this.account,
+          partition: this.partition,
+          destinationRegions: settings.modelDestinationRegions,
+        }),
+        plansTable: this.tables.plans,
+        workloadIdentityName: settings.workloadIdentityName,
+        workloadIdentityRef: this.workloadIdentity.ref,
+        providerName: settings.providerName,
+        providerRef: this.oauthProvider.providerName,
+        clientSecretArn: this.oauthProvider.secretArnPattern,
+        oauthScopes: settings.oauthScopes,
+        returnUrls: settings.returnUrls,
+        reviewPathPrefixes: settings.reviewPathPrefixes,
+        logLevel: settings.logLevel,
+        metricsService: this.stackName,
+        alarmTopic: this.alarms.topic,
+      });
+      // The subscribe commands create hooks with this URL and secret, and keep subscriptions in this table.
+      this.chat.fn.addEnvironment('AUTO_REVIEW_TABLE', this.autoReview.table.tableName);
+      this.chat.fn.addEnvironment('WEBHOOK_SECRET_ARN', this.autoReview.secret.secretArn);
+      this.chat.fn.addEnvironment('WEBHOOK_URL', this.autoReview.receiverUrl.url);
+      grantChatSubscriptions(this.chat.fn, this.autoReview);
+      new CfnOutput(this, 'WebhookUrl', {
+        value: this.autoReview.receiverUrl.url,
+        description:
+          'The GitHub webhook endpoint (auto-review); "auto-review owner/repo" in chat registers it',
+      });
+      new CfnOutput(this, 'AutoReviewTableName', {
+        value: this.autoReview.table.tableName,
+        description: 'DynamoDB table of auto-review subscriptions and webhook deliveries seen',
+      });
+      new CfnOutput(this, 'AutoReviewDeadLetterQueueUrl', {
+        value: this.autoReview.deadLetterQueue.queueUrl,
+        description:
+          'Auto-review jobs that failed every attempt (alarmed); docs/operations.md says how to redrive',
+      });
+    }
     const deployment = addCanaryDeployment(this, {
       alias: this.chat.alias,
       strategy: settings.deploymentStrategy,
@@ -120,7 +166,7 @@ export class CodingAgentStack extends Stack {
       metrics,
       fn: this.chat.fn,
       tables,
-      alarms: this.alarms.all,
+      alarms: this.autoReview ? [...this.alarms.all, this.autoReview.deadLetterAlarm] : this.alarms.all,
       thresholds: {
         firstTokenMs: settings.firstTokenAlarmMs,
         errorRatePercent: settings.errorRateAlarmPercent,
@@ -168,7 +214,12 @@ export class CodingAgentStack extends Stack {
     });
 
     acknowledgeNagFindings({
-      functions: [this.chat.fn, this.oauthProvider.handler],
+      functions: [
+        this.chat.fn,
+        this.oauthProvider.handler,
+        ...(this.autoReview ? [this.autoReview.receiver, this.autoReview.worker] : []),
+      ],
+      ...(this.autoReview ? { webhookSecret: this.autoReview.secret } : {}),
       providerFramework: this.oauthProvider.frameworkFunction,
       customResourceHandler: this.oauthProvider.handler,
       anyCredentialProviderArn: anyCredentialProviderArn(this),

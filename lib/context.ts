@@ -45,6 +45,7 @@ export const CONTEXT_KEYS = [
   'throttleAlarms',
   'dailyCostBudgetUsd',
   'userTurnsPerHour',
+  'autoReview',
 ] as const;
 
 /**
@@ -210,6 +211,8 @@ export const contextSchema = z.object({
    * and caps what a runaway script or a leaked credential can spend (each turn up to 8 model calls).
    */
   userTurnsPerHour: intInRange(60, 0, 100_000, 'turns per hour'),
+  /** Auto-review (docs/auto-review.md): the webhook function URL, its queue and worker, the AutoReview table. */
+  autoReview: flagDefaulting(true),
 });
 
 export type StackContext = z.infer<typeof contextSchema>;

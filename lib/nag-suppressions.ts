@@ -3,6 +3,7 @@ import {
   type aws_iam as iam,
   type aws_lambda as lambda,
   Stack,
+  type aws_secretsmanager as secretsmanager,
   type aws_sns as sns,
   Validations,
 } from 'aws-cdk-lib';
@@ -31,6 +32,8 @@ export interface NagTargets {
   deploymentRole: iam.IRole;
   /** The alarm topic, when alarm e-mails are on. */
   alarmTopic?: sns.ITopic;
+  /** The generated webhook secret, when auto-review is on. */
+  webhookSecret?: secretsmanager.ISecret;
 }
 
 /**
@@ -76,6 +79,8 @@ export function acknowledgeNagFindings(targets: NagTargets): void {
       '(this stack has none). A hand-written copy would need the same account-wide alias and alarm scope.',
   );
 
+  acknowledgeAutoReview(targets);
+
   if (targets.alarmTopic) {
     acknowledge(
       targets.alarmTopic,
@@ -83,6 +88,19 @@ export function acknowledgeNagFindings(targets: NagTargets): void {
       'The topic carries alarm notifications only (alarm names, thresholds and metric values: no user data). ' +
         'CloudWatch cannot publish to a topic encrypted with the AWS-managed aws/sns key, and a customer-managed key ' +
         'would add a monthly charge to protect nothing confidential; the topic refuses non-TLS publishing (SNS3).',
+    );
+  }
+}
+
+/** Acknowledgements of the auto-review resources (lib/auto-review.ts). */
+function acknowledgeAutoReview(targets: NagTargets): void {
+  if (targets.webhookSecret) {
+    acknowledge(
+      targets.webhookSecret,
+      'AwsSolutions-SMG4',
+      'The webhook secret is shared with GitHub: every subscribed repository hook holds a copy, so an automatic ' +
+        'rotation would make every delivery fail its signature check until each hook is updated. It is rotated by ' +
+        'hand (docs/auto-review.md, "Rotating the webhook secret"); the receiver re-reads it within minutes.',
     );
   }
 }

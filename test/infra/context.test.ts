@@ -46,6 +46,7 @@ describe('parseContext', () => {
       throttleAlarms: true,
       dailyCostBudgetUsd: 50,
       userTurnsPerHour: 60,
+      autoReview: true,
     });
   });
 
@@ -318,6 +319,7 @@ describe('the stack under non-default context', () => {
       firstTokenAlarmMs: '0',
       throttleAlarms: 'false',
       dailyCostBudgetUsd: '5',
+      autoReview: 'false',
       userTurnsPerHour: '0',
     });
   });

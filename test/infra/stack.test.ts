@@ -16,8 +16,9 @@ let built: Synthesized;
 
 beforeAll(() => {
   // The one full synth: esbuild bundles both functions and the CloudFormation schema validation runs. Generous
-  // bound: on a busy 2-core machine this alone takes tens of seconds.
-  built = synth({ githubClientId: CLIENT_ID }, { bundle: true, validate: true });
+  // bound: on a busy 2-core machine this alone takes tens of seconds. The chat stack alone: the auto-review
+  // resources (on by default) have their own assertions in test/infra/auto-review.test.ts.
+  built = synth({ githubClientId: CLIENT_ID, autoReview: false }, { bundle: true, validate: true });
 }, 180_000);
 
 const logicalIdOf = (type: string): string => {
