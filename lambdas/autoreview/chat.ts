@@ -82,9 +82,9 @@ export async function runAutoReviewCommand(
       return holdWrite(deps, scope, {
         toolName: SUBSCRIBE_TOOL,
         toolInput: { repo, drafts: command.options.drafts, shared },
-        summary: loadPrompt('auto-review-write-subscribe', {
-          repo,
-          webhook_url: setup.webhookUrl,
+        // The summary stays within the gate's 200 characters for usual names; the options follow in the reply.
+        summary: loadPrompt('auto-review-write-subscribe', { repo, webhook_url: setup.webhookUrl }).trim(),
+        details: loadPrompt('auto-review-approve-options', {
           drafts: yesNo(command.options.drafts),
           shared: yesNo(shared),
         }).trim(),
@@ -115,9 +115,10 @@ export async function runAutoReviewCommand(
 async function holdWrite(
   deps: AutoReviewChatDeps,
   scope: AutoReviewScope,
-  write: { toolName: string; toolInput: Record<string, unknown>; summary: string },
+  write: { toolName: string; toolInput: Record<string, unknown>; summary: string; details?: string },
 ): Promise<string> {
-  const ticket = await deps.hold({ userId: scope.userId, sessionId: scope.sessionId, ...write });
+  const { details = '', ...held } = write;
+  const ticket = await deps.hold({ userId: scope.userId, sessionId: scope.sessionId, ...held });
   scope.emit({
     type: 'write_pending',
     action_id: ticket.actionId,
@@ -128,7 +129,11 @@ async function holdWrite(
   });
   return say(
     scope,
-    loadPrompt('auto-review-approve', { action_id: ticket.actionId, summary: ticket.summary }).trim(),
+    loadPrompt('auto-review-approve', {
+      action_id: ticket.actionId,
+      summary: ticket.summary,
+      details: details && ` ${details}`,
+    }).trim(),
   );
 }
 

@@ -92,8 +92,9 @@ describe('auto-review subscriptions from chat', () => {
     expect(pendingOf(held.events)).toMatchObject({
       tool_name: 'auto_review_subscribe',
       tool_input: { repo: WIDGETS, drafts: false, shared: false },
-      summary: `Create a webhook on ${WIDGETS} that sends pull_request events to ${WEBHOOK_URL} and auto-review its PRs as you (drafts: no; shared: no)`,
+      summary: `Create a webhook on ${WIDGETS} that sends pull_request events to ${WEBHOOK_URL} and auto-review its PRs as you`,
     });
+    expect(text(held.events)).toContain('Drafts are reviewed too: no. Shared with other subscribers: no.');
     expect(firstOfType(approved.events, 'tool_result')).toMatchObject({
       tool_name: 'auto_review_subscribe',
       ok: true,

@@ -12,7 +12,8 @@ import { GitHubAuthError } from '../../lambdas/github/errors';
 import type { HoldWrite } from '../../lambdas/writes/gate';
 import { fakeHooks, memoryStore, subscription } from '../support/autoreview-fakes';
 
-const WEBHOOK_URL = 'https://abc.lambda-url.ap-southeast-2.on.aws/';
+// A real function URL's length: a 32-character URL id.
+const WEBHOOK_URL = 'https://k3ad7rlvz5xq2mfn4wc6hj8ep0tyubs1.lambda-url.ap-southeast-2.on.aws/';
 const SECRET = 'whsec-chat-unit-secret-value';
 const ALICE = 'user-alice';
 
@@ -48,7 +49,7 @@ describe('runAutoReviewCommand', () => {
       command('auto-review sample-dev/widgets including drafts'),
     );
 
-    const summary = `Create a webhook on sample-dev/widgets that sends pull_request events to ${WEBHOOK_URL} and auto-review its PRs as you (drafts: yes; shared: no)`;
+    const summary = `Create a webhook on sample-dev/widgets that sends pull_request events to ${WEBHOOK_URL} and auto-review its PRs as you`;
     expect(held).toEqual([
       {
         userId: ALICE,
@@ -62,6 +63,15 @@ describe('runAutoReviewCommand', () => {
       expect.objectContaining({ type: 'write_pending', action_id: 'w_test1', summary }),
     );
     expect(reply).toContain('approve w_test1');
+    expect(reply).toContain('Drafts are reviewed too: yes. Shared with other subscribers: no.');
+  });
+
+  it('keeps the summary of a subscribe with a real function URL within the 200 characters a held write shows', async () => {
+    const { deps, scope, held } = setup();
+
+    await runAutoReviewCommand(deps, scope, command('auto-review sample-dev/widgets'));
+
+    expect(held[0]?.summary?.length).toBeLessThanOrEqual(200);
   });
 
   it('never puts the webhook secret in the held write or any event', async () => {
