@@ -20,6 +20,8 @@ Options:
   --data <dir>     keep the data in this folder between runs: DynamoDB and, offline, the stand-ins'
                    GitHub (issues, PRs, reviews) and consents (default: in memory)
   --port <n>       listen port (default: $PORT or 8787)
+  --webhook-port <n>
+                   the auto-review webhook's port, POST /webhook (default: $WEBHOOK_PORT or the port + 1)
   --host <addr>    listen address (default 127.0.0.1)
   -h, --help       show this help
 
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     user: { type: 'string' },
     data: { type: 'string' },
     port: { type: 'string' },
+    'webhook-port': { type: 'string' },
     host: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -47,6 +50,14 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(2);
 }
 
+const webhookPort = Number(values['webhook-port'] ?? process.env.WEBHOOK_PORT ?? (port === 0 ? 0 : port + 1));
+if (!Number.isInteger(webhookPort) || webhookPort < 0 || webhookPort > 65_535) {
+  console.error(
+    `--webhook-port must be a port number, got ${values['webhook-port'] ?? process.env.WEBHOOK_PORT}`,
+  );
+  process.exit(2);
+}
+
 let offline = values.offline;
 if (!offline && !(await hasAwsCredentials())) {
   console.log(
@@ -59,6 +70,7 @@ try {
   const server = await startLocalServer({
     offline,
     port,
+    webhookPort,
     host: values.host,
     user: values.user ?? process.env.USER ?? 'developer',
     dataDir: values.data,

@@ -24,6 +24,10 @@ export const DEMO_PHRASES: ReadonlyArray<{ say: string; does: string }> = [
     say: 'review sample-dev/widgets#5 all files',
     does: 'reviews beyond the agent-tasks/ scope, for this review only',
   },
+  {
+    say: 'push a commit to PR #4',
+    does: "pushes a commit to sample-dev/widgets#4 on the GitHub stand-in and sends GitHub's signed synchronize delivery to the local webhook: each auto-review subscriber gets a review",
+  },
   { say: 'help', does: 'this list' },
 ];
 

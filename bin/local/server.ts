@@ -31,7 +31,9 @@ import {
   SAMPLE_LOGIN,
   startGitHubStandin,
 } from '../../test/support/github-standin';
+import { pullRequestPayload, pushCommit, sendDelivery } from '../../test/support/github-standin/webhooks';
 import { offlineResponder } from '../../test/support/offline-model';
+import { type LocalAutoReview, type LocalQueueSettings, startLocalAutoReview } from './auto-review';
 import { type LocalFunctionUrl, startLocalFunctionUrl } from './function-url';
 import { installLambdaGlobals } from './lambda-runtime';
 import { loadStandinState, saveStandinState } from './standin-state';
@@ -61,6 +63,10 @@ export interface LocalServerOptions {
   timeoutMs?: number;
   heartbeatMs?: number;
   logLevel?: LogLevel;
+  /** The webhook endpoint's port (auto-review; default: an ephemeral one). */
+  webhookPort?: number;
+  /** The local auto-review queue's visibility timeout and redrive (tests shorten them). */
+  autoReviewQueue?: LocalQueueSettings;
 }
 
 /** A running local server and what it is connected to. */
@@ -74,6 +80,8 @@ export interface LocalServer {
   agentcore?: AgentCoreStandin;
   github?: GitHubStandin;
   functionUrl: LocalFunctionUrl;
+  /** The webhook endpoint, its queue and worker (absent when AUTO_REVIEW_TABLE is set to nothing). */
+  autoReview?: LocalAutoReview;
   close(): Promise<void>;
 }
 
@@ -121,6 +129,25 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     let bedrock: BedrockStandin | undefined;
     let agentcore: AgentCoreStandin | undefined;
     let github: GitHubStandin | undefined;
+    let autoReview: LocalAutoReview | undefined;
+    /** The demo's "push a commit to PR #4": a push on the stand-in and GitHub's signed delivery of it. */
+    const demoPush = async (repo: string, number: number): Promise<string> => {
+      if (!github || !autoReview)
+        return 'Auto-review is off in this local server (AUTO_REVIEW_TABLE is empty).';
+      const pushed = pushCommit(github.state, repo, number);
+      const payload = pullRequestPayload(github.state, repo, number, 'synchronize', {
+        before: pushed.before,
+      });
+      const delivery = await sendDelivery(autoReview, 'pull_request', payload);
+      const queued = Number((delivery.body as { queued?: unknown }).queued ?? 0);
+      return (
+        `Pushed ${pushed.after.slice(0, 7)} to ${repo}#${number} (adds ${pushed.file}); GitHub sent a signed ` +
+        `synchronize delivery to ${autoReview.url}: HTTP ${delivery.status}, ${queued} auto-review job(s) queued. ` +
+        (queued > 0
+          ? 'The review appears on the pull request in a few seconds as the subscriber.'
+          : `Nobody subscribes to auto-reviews of ${repo} yet: say "auto-review ${repo}" first.`)
+      );
+    };
     let bedrockClient: BedrockRuntimeClient | undefined;
     let agentCoreClient: BedrockAgentCoreClient | undefined;
     if (offline) {
@@ -131,7 +158,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         }
       };
       bedrock = await startBedrockStandin({
-        responder: options.script ? undefined : (options.responder ?? offlineResponder()),
+        responder: options.script
+          ? undefined
+          : (options.responder ?? offlineResponder({ pushCommit: (repo, number) => demoPush(repo, number) })),
         script: options.script,
       });
       closers.push(() => bedrock?.close() ?? Promise.resolve());
@@ -186,8 +215,27 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       );
     }
 
+    const logger = createLogger(loadConfig(env).LOG_LEVEL);
+    if (env.AUTO_REVIEW_TABLE) {
+      autoReview = await startLocalAutoReview({
+        env,
+        dynamo: dynamo.client,
+        logger,
+        bedrock: bedrockClient,
+        agentCoreClient,
+        octokit: offline ? fastOctokitOptions() : undefined,
+        port: options.webhookPort,
+        host: options.host,
+        queue: options.autoReviewQueue,
+        jobTimeoutMs: options.timeoutMs,
+      });
+      const started = autoReview;
+      closers.push(() => started.close());
+      // The subscribe commands register this URL as the repository's webhook.
+      env.WEBHOOK_URL = autoReview.url;
+      connections.push(`Webhook (auto-review): POST ${autoReview.url} (signed with WEBHOOK_SECRET)`);
+    }
     const config = loadConfig(env);
-    const logger = createLogger(config.LOG_LEVEL);
     const deps = createAppDeps(config, {
       logger,
       dynamo: dynamo.client,
@@ -218,6 +266,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       agentcore,
       github,
       functionUrl,
+      autoReview,
       close: () => closeAll(closers),
     };
   } catch (error) {

@@ -8,9 +8,28 @@ import type { ConverseRequestBody, Responder, ScriptedTurn } from './bedrock-sta
  * for demos and benchmarks, not a model: it never pretends to understand anything beyond these patterns, which
  * bin/local/demo-phrases.ts lists (its `help` answer and the client's `--help` show them).
  */
-export function offlineResponder(): Responder {
-  return (body) => answer(body);
+export function offlineResponder(demo: OfflineDemoActions = {}): Responder {
+  return (body) => {
+    const push = demo.pushCommit && PUSH_COMMIT.exec(lastUserText(body));
+    // Only for the user's own words, not after a tool result of the same turn.
+    if (push && demo.pushCommit && !('toolResult' in (body.messages.at(-1)?.content?.[0] ?? {}))) {
+      const [owner, repo] = push[1] ? [push[1], push[2] ?? ''] : DEMO_REPO;
+      return demo.pushCommit(`${owner}/${repo}`, Number(push[3] ?? push[4])).then((text) => say(text));
+    }
+    return answer(body);
+  };
 }
+
+/** What the demo can do besides talking, supplied by the local server. */
+export interface OfflineDemoActions {
+  /** "push a commit to PR #4": a push on the GitHub stand-in and its signed `synchronize` delivery; says what happened. */
+  pushCommit?(repo: string, pullNumber: number): Promise<string>;
+}
+
+/** "push a commit to PR #4" (the sample repository) or "push a commit to owner/repo#4". */
+const PUSH_COMMIT =
+  /\bpush (?:a )?commit to (?:([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)#(\d+)|(?:the )?(?:PR|pull request) ?#(\d+))/i;
+const DEMO_REPO = ['sample-dev', 'widgets'] as const;
 
 const PR_REF = /(?:github\.com\/)?([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)(?:#|\/pull\/)(\d+)/;
 const REPO_REF = /([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)/;
