@@ -233,6 +233,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       closers.push(() => started.close());
       // The subscribe commands register this URL as the repository's webhook.
       env.WEBHOOK_URL = autoReview.url;
+      // ...and sign them with the secret the local receiver verifies.
+      env.WEBHOOK_SECRET ??= autoReview.secret;
       connections.push(`Webhook (auto-review): POST ${autoReview.url} (signed with WEBHOOK_SECRET)`);
     }
     const config = loadConfig(env);

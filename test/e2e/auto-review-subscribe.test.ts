@@ -3,6 +3,7 @@ import { type LocalServer, startLocalServer } from '../../bin/local/server';
 import type { ChatEvent } from '../../lambdas/agent/events';
 import { eventsOfType, firstOfType, localUserId, sendWithConsent, sessionIdOf } from '../support/e2e';
 import type { StandinHook } from '../support/github-standin';
+import { pullRequestPayload, sendDelivery } from '../support/github-standin/webhooks';
 import { type ChatExchange, chat } from '../support/sse-client';
 
 /**
@@ -14,7 +15,6 @@ import { type ChatExchange, chat } from '../support/sse-client';
 
 const ALICE = 'alice';
 const BOB = 'bob';
-const WEBHOOK_URL = 'https://hooks.example.test/auto-review/webhook';
 const WEBHOOK_SECRET = 'e2e-webhook-secret-4f1c9a7d2b';
 const WIDGETS = 'sample-dev/widgets';
 
@@ -46,7 +46,7 @@ async function start(env: NodeJS.ProcessEnv = {}): Promise<LocalServer> {
     offline: true,
     allowUserHeader: true,
     logLevel: 'DEBUG',
-    env: { WEBHOOK_URL, WEBHOOK_SECRET, ...env },
+    env: { WEBHOOK_SECRET, ...env },
   });
   return server;
 }
@@ -92,7 +92,7 @@ describe('auto-review subscriptions from chat', () => {
     expect(pendingOf(held.events)).toMatchObject({
       tool_name: 'auto_review_subscribe',
       tool_input: { repo: WIDGETS, drafts: false, shared: false },
-      summary: `Create a webhook on ${WIDGETS} that sends pull_request events to ${WEBHOOK_URL} and auto-review its PRs as you`,
+      summary: `Create a webhook on ${WIDGETS} that sends pull_request events to ${running.config.WEBHOOK_URL} and auto-review its PRs as you`,
     });
     expect(text(held.events)).toContain('Drafts are reviewed too: no. Shared with other subscribers: no.');
     expect(firstOfType(approved.events, 'tool_result')).toMatchObject({
@@ -104,7 +104,12 @@ describe('auto-review subscriptions from chat', () => {
         repo: WIDGETS,
         active: true,
         events: ['pull_request'],
-        config: { url: WEBHOOK_URL, content_type: 'json', insecure_ssl: '0', secret: WEBHOOK_SECRET },
+        config: {
+          url: running.config.WEBHOOK_URL,
+          content_type: 'json',
+          insecure_ssl: '0',
+          secret: WEBHOOK_SECRET,
+        },
       }),
     ]);
     const listed = await say(ALICE, 'list auto-reviews', sessionId);
@@ -235,8 +240,32 @@ describe('auto-review subscriptions from chat', () => {
     expect(hooksOf(running)).toEqual([]);
   });
 
+  it('the webhook subscribed from chat delivers to this deployment, signed with its secret: one review, listed', async () => {
+    // No WEBHOOK_SECRET given: `npm run dev`'s local secret serves both the chat (signing up) and the receiver.
+    const running = await start({ WEBHOOK_SECRET: undefined });
+    const { sessionId } = await subscribeAndApprove(running, ALICE, `auto-review ${WIDGETS}`);
+    const [hook] = hooksOf(running);
+    if (!hook?.config.secret || !running.github || !running.autoReview)
+      throw new Error('no hook or auto-review');
+
+    // GitHub's side: the PR opens, and GitHub delivers to the hook's URL, signed with the hook's secret.
+    const delivery = await sendDelivery(
+      { url: hook.config.url, secret: hook.config.secret },
+      'pull_request',
+      pullRequestPayload(running.github.state, WIDGETS, 4, 'opened'),
+    );
+    await running.autoReview.queue.drained(20_000);
+
+    expect(delivery).toMatchObject({ status: 202, body: { queued: 1 } });
+    expect(running.github.state.reviews.filter((review) => review.repo === WIDGETS)).toHaveLength(1);
+    const listed = await say(ALICE, 'list auto-reviews', sessionId);
+    expect(text(listed.events)).toMatch(
+      /active; last result: posted on PR #4 at \S+ http\S+pullrequestreview/,
+    );
+  });
+
   it('answers clearly when auto-review is not configured on the server', async () => {
-    await start({ WEBHOOK_URL: undefined, WEBHOOK_SECRET: undefined });
+    await start({ AUTO_REVIEW_TABLE: undefined, WEBHOOK_SECRET: undefined });
 
     const reply = await say(ALICE, `auto-review ${WIDGETS}`);
 
