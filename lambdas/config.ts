@@ -4,7 +4,7 @@ import { modelPricesSchema } from './metrics/prices';
 import { SEVERITIES } from './review/findings';
 
 /** Variables whose values must never appear in logs, events or error messages. */
-export const SECRET_VARIABLES = ['GITHUB_TOKEN'] as const;
+export const SECRET_VARIABLES = ['GITHUB_TOKEN', 'WEBHOOK_SECRET'] as const;
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -53,6 +53,8 @@ export const configSchema = z.object({
   WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
   /** Where GitHub sends deliveries (the webhook function's URL, POST /webhook locally). */
   WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Local runs only: the webhook secret itself instead of WEBHOOK_SECRET_ARN (the stack never sets it). */
+  WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   WORKLOAD_IDENTITY_NAME: z.string().min(1).default('github-coding-agent'),
   OAUTH_PROVIDER_NAME: z.string().min(1).default('github-provider'),
   OAUTH_SCOPES: commaList(['repo', 'read:user']),

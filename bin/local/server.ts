@@ -190,10 +190,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       agentcore = await startAgentCoreStandin({
         // The workload identity's allowed return URLs, as the stack registers them.
         allowedReturnUrls: configSchema.shape.OAUTH_RETURN_URLS.parse(env.OAUTH_RETURN_URLS),
-        // A token per user and grant, so a revoked token can be replaced by a new consent.
-        githubToken: (userId, grant) => {
+        // A token per user and grant, so a revoked token can be replaced by a new consent; GitHub sees the
+        // scopes the consent asked for (OAUTH_SCOPES, plus admin:repo_hook after an auto-review consent).
+        githubToken: (userId, grant, scopes) => {
           const token = `gho_local_${createHash('sha256').update(userId).digest('hex').slice(0, 16)}_${grant}`;
-          standinGitHub.addToken(token, SAMPLE_LOGIN, ['repo', 'read:user']);
+          standinGitHub.addToken(token, SAMPLE_LOGIN, scopes);
           return token;
         },
         bindings: saved?.agentcore,
@@ -201,7 +202,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       });
       // Consents from an earlier run: their tokens still work on the (restored) GitHub stand-in.
       for (const binding of saved?.agentcore ?? [])
-        github.addToken(binding.token, SAMPLE_LOGIN, ['repo', 'read:user']);
+        github.addToken(binding.token, SAMPLE_LOGIN, binding.scopes ?? ['repo', 'read:user']);
       closers.push(() => agentcore?.close() ?? Promise.resolve());
       Object.assign(env, { IDENTITY_PROVIDER: 'agentcore', GITHUB_API_URL: github.url });
       const standin = { region: env.AWS_REGION ?? '', timeouts, credentials: LOCAL_CREDENTIALS };
@@ -247,6 +248,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       closers.push(() => started.close());
       // The subscribe commands register this URL as the repository's webhook.
       env.WEBHOOK_URL = autoReview.url;
+      // ...and sign them with the secret the local receiver verifies.
+      env.WEBHOOK_SECRET ??= autoReview.secret;
       connections.push(`Webhook (auto-review): POST ${autoReview.url} (signed with WEBHOOK_SECRET)`);
     }
     const config = loadConfig(env);

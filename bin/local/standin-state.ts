@@ -22,8 +22,16 @@ const snapshotSchema = z.object({
     issues: z.array(z.object({ repo: z.string(), number: z.number() }).loose()),
     pulls: z.array(z.object({ repo: z.string(), number: z.number() }).loose()),
     reviews: z.array(z.object({ repo: z.string(), id: z.number() }).loose()),
+    hooks: z.array(z.object({ repo: z.string(), id: z.number() }).loose()).optional(),
   }),
-  agentcore: z.array(z.object({ userId: z.string(), token: z.string(), grants: z.number().int().min(1) })),
+  agentcore: z.array(
+    z.object({
+      userId: z.string(),
+      token: z.string(),
+      grants: z.number().int().min(1),
+      scopes: z.array(z.string()).optional(),
+    }),
+  ),
 });
 
 /**

@@ -12,7 +12,7 @@ import { ActionError, type PendingWriteStore, type SessionTrust } from '../write
 import type { Emit, ErrorCode } from './events';
 import { type AgentLimits, runAgentTurn } from './loop';
 import { type ChatMessage, type ModelPort, observeUsage, type TokenUsage } from './model';
-import { ConsentRequiredError, type ToolContext } from './tool';
+import { ConsentRequiredError, type Tool, type ToolContext } from './tool';
 import type { ToolSet } from './tool-specs';
 
 /** Who and where a turn runs; the turn's tool context is bound from it (the user's GitHub access). */
@@ -53,6 +53,18 @@ export interface PlanCommands {
   run(scope: TurnScope, command: PlanCommand, signal: AbortSignal): Promise<string>;
   /** The session's pending plans, for telling a plain "approve" apart when a withheld write waits too. */
   listPending(scope: TurnScope): Promise<Array<{ id: string; description: string }>>;
+}
+
+/**
+ * Chat commands answered without the model (auto-review subscriptions): matched before it is called, run in the
+ * stream and kept in the history. The writes they hold for approval run through `approvalTools`, which the model is
+ * never offered, so only the user's approval can run them.
+ */
+export interface DirectCommands {
+  /** The command this message is, ready to run, or undefined for an ordinary message. */
+  match(message: string): ((scope: TurnScope) => Promise<string>) | undefined;
+  /** Tools that run approved writes these commands held. */
+  approvalTools(scope: TurnScope): readonly Tool[];
 }
 
 /** Withheld GitHub writes: the session's trust mark, where writes wait, and how a withheld call is stored. */
@@ -103,6 +115,7 @@ export interface ChatTurnDeps {
    */
   bindTurn?(scope: TurnScope): TurnBinding;
   planCommands?: PlanCommands;
+  directCommands?: DirectCommands;
   /** Absent: after the session reads text written by others, GitHub writes are refused outright. */
   pendingWrites?: PendingWritesDeps;
   newSessionId(): string;
@@ -146,8 +159,9 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
   const sessionId = input.sessionId ?? deps.newSessionId();
   emit({ type: 'session', session_id: sessionId });
 
-  // An approve/cancel needs the session to exist, not its history.
-  let command = input.command ?? parseCommand(deps, input.message);
+  // An approve/cancel (or a direct command) needs the session to exist, not its history.
+  const direct = input.command ? undefined : deps.directCommands?.match(input.message);
+  let command = input.command ?? (direct ? undefined : parseCommand(deps, input.message));
   let charge: Promise<BudgetRefusal | undefined> | undefined;
   let history: ChatMessage[];
   // What the session was when the turn began (null: new), so the save can write its summary in the same batch.
@@ -160,14 +174,16 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
     }
     // The budget is charged while the history loads (one round trip, not two, before the first model call);
     // approve/cancel finish earlier work and are never counted.
-    charge = !command && deps.budget ? chargeBudget(deps.budget, logger, input.userId) : undefined;
+    charge = !command && !direct && deps.budget ? chargeBudget(deps.budget, logger, input.userId) : undefined;
     if (isNew) {
       history = [];
     } else {
       const [summary, recent, marked] = await Promise.all([
         deps.sessions.open(input.userId, sessionId),
-        command ? [] : deps.sessions.loadRecent(input.userId, sessionId, deps.limits.historyTokenBudget),
-        command || !deps.pendingWrites
+        command || direct
+          ? []
+          : deps.sessions.loadRecent(input.userId, sessionId, deps.limits.historyTokenBudget),
+        command || direct || !deps.pendingWrites
           ? false
           : deps.pendingWrites.trust.isUntrusted(input.userId, sessionId),
       ]);
@@ -195,8 +211,19 @@ export async function runChatTurn(deps: ChatTurnDeps, input: ChatTurnInput): Pro
     emit,
     ...(input.onUsage ? { onUsage: input.onUsage } : {}),
   };
-  if (command) {
-    await runCommand(deps, { input, scope, command, userMessage, previous });
+  if (direct) {
+    await runCommand(deps, { input, scope, run: () => direct(scope), userMessage, previous });
+    return;
+  }
+  const pending = command;
+  if (pending) {
+    await runCommand(deps, {
+      input,
+      scope,
+      run: (signal) => routeCommand(deps, scope, pending, signal),
+      userMessage,
+      previous,
+    });
     return;
   }
 
@@ -352,13 +379,13 @@ async function somethingPending(deps: ChatTurnDeps, scope: TurnScope): Promise<b
   return writes.length > 0 || plans.length > 0;
 }
 
-/** Runs an approve/cancel in this stream and keeps the exchange in the history. */
+/** Runs an approve/cancel (or a direct command) in this stream and keeps the exchange in the history. */
 async function runCommand(
   deps: ChatTurnDeps,
   turn: {
     input: ChatTurnInput;
     scope: TurnScope;
-    command: PendingCommand;
+    run: (signal: AbortSignal) => Promise<string>;
     userMessage: ChatMessage;
     previous: SessionSummary | null;
   },
@@ -368,7 +395,7 @@ async function runCommand(
   const signal = turn.input.signal ? AbortSignal.any([turn.input.signal, budget]) : budget;
   let reply: string;
   try {
-    reply = await routeCommand(deps, turn.scope, turn.command, signal);
+    reply = await turn.run(signal);
   } catch (error) {
     if (error instanceof ConsentRequiredError) return askForConsent(deps, turn.scope, error, turn.previous);
     if (!(error instanceof ActionError)) throw error;
@@ -398,7 +425,7 @@ async function routeCommand(
       {
         type: command.type,
         actionId,
-        tools: deps.tools.tools,
+        tools: [...deps.tools.tools, ...(deps.directCommands?.approvalTools(scope) ?? [])],
         context: {
           userId: scope.userId,
           sessionId: scope.sessionId,

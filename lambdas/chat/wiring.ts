@@ -7,11 +7,13 @@ import { type ModelPort, observeUsage, type TokenUsage } from '../agent/model';
 import type { ToolContext } from '../agent/tool';
 import { createToolSet } from '../agent/tool-specs';
 import type { ChatTurnDeps, PendingWritesDeps, PlanCommands, TurnScope } from '../agent/turn';
+import { createAutoReviewCommands } from '../autoreview/chat-setup';
 import {
   awsTimeouts,
   createAgentCoreClient,
   createBedrockRuntimeClient,
   createDynamoDbClient,
+  createSecretsManagerClient,
 } from '../aws-clients';
 import type { Config } from '../config';
 import { createGitHubAccess, type GitHubAccess } from '../github/access';
@@ -111,11 +113,12 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
   const plans = createPlanStore({ client: dynamo, tableName: config.PLANS_TABLE });
 
   /** One user's GitHub for one turn: the token is fetched on first use and lives only as long as the turn. */
-  const accessFor = (scope: TurnScope) =>
+  const accessFor = (scope: TurnScope, scopes?: string[]) =>
     createGitHubAccess({
       tokenPort,
       userId: scope.userId,
       returnUrl: scope.returnUrl,
+      scopes,
       logger,
       // Octokit (~130 KB of the bundle) is loaded by the first turn that calls GitHub, not at cold start.
       octokitFactory: async (token) =>
@@ -215,6 +218,15 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     // One access per turn: every tool shares its token (and so at most one consent).
     bindTurn: (scope) => ({ github: accessFor(scope), ...(scope.onUsage ? { onUsage: scope.onUsage } : {}) }),
     planCommands,
+    directCommands: createAutoReviewCommands(config, {
+      dynamo,
+      secretsManager: () => createSecretsManagerClient(aws),
+      tokenPort,
+      accessFor,
+      hold: pendingWrites.hold,
+      now,
+      logger,
+    }),
     pendingWrites,
     newSessionId: () => randomBytes(16).toString('base64url'),
     logger,

@@ -23,6 +23,9 @@ export interface GitHubAccessOptions {
   userId: string;
   /** The client's loopback return URL for a consent, when it sent one. */
   returnUrl?: string;
+  /** OAuth scopes to ask for on top of the configured ones (managing webhooks needs `admin:repo_hook`). */
+  scopes?: string[];
+  /** Builds an Octokit for a token (createOctokit with the configured base URL and logger). */
   /** Builds an Octokit for a token (createOctokit with the configured base URL and logger; may load it first). */
   octokitFactory: (token: string) => GitHubClient | Promise<GitHubClient>;
   /** Logs ids and outcomes, never the token. */
@@ -39,7 +42,7 @@ interface Session {
  * returned, logged or put in an error.
  */
 export function createGitHubAccess(options: GitHubAccessOptions): GitHubAccess {
-  const { tokenPort, userId, returnUrl, octokitFactory, logger } = options;
+  const { tokenPort, userId, returnUrl, scopes, octokitFactory, logger } = options;
   let current: Promise<Session> | undefined;
   let forced: Promise<Session> | undefined;
 
@@ -47,6 +50,7 @@ export function createGitHubAccess(options: GitHubAccessOptions): GitHubAccess {
     const result = await tokenPort.getToken({
       userId,
       returnUrl,
+      ...(scopes ? { scopes } : {}),
       ...(forceAuthentication ? { forceAuthentication: true } : {}),
     });
     if (result.kind === 'consent') {

@@ -93,7 +93,7 @@ export function createAgentCoreTokenPort(options: AgentCoreTokenPortOptions): Gi
             new GetResourceOauth2TokenCommand({
               workloadIdentityToken: workloadToken.workloadAccessToken,
               resourceCredentialProviderName: providerName,
-              scopes,
+              scopes: request.scopes ? [...new Set([...scopes, ...request.scopes])] : scopes,
               oauth2Flow: 'USER_FEDERATION',
               resourceOauth2ReturnUrl: returnUrl,
               customState,

@@ -6,6 +6,11 @@ export interface TokenRequest {
   returnUrl?: string;
   /** Ask for a fresh consent even when a token is stored (GitHub said 401: the token was revoked). */
   forceAuthentication?: boolean;
+  /**
+   * OAuth scopes needed on top of the configured ones (e.g. `admin:repo_hook` to manage webhooks). AgentCore asks for
+   * the union; the static and device-flow ports cannot widen their token and ignore it.
+   */
+  scopes?: string[];
 }
 
 /** A token is ready, or the user must open `authorizationUrl` first. */

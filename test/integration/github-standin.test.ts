@@ -73,6 +73,20 @@ describe('GitHub stand-in: responses in GitHub shape', () => {
       base: 'main',
       draft: true,
     });
+    const created = await octokit.rest.repos.createWebhook({
+      ...widgets,
+      events: ['pull_request'],
+      config: {
+        url: 'https://hooks.example.com/github',
+        content_type: 'json',
+        secret: 's3cret',
+        insecure_ssl: '0',
+      },
+    });
+    await octokit.rest.repos.listWebhooks(widgets);
+    await octokit.rest.repos.getWebhook({ ...widgets, hook_id: created.data.id });
+    await octokit.rest.repos.deleteWebhook({ ...widgets, hook_id: created.data.id });
+    await statusOf(octokit.rest.repos.getWebhook({ ...widgets, hook_id: created.data.id }));
     await statusOf(octokit.rest.repos.get({ owner: 'sample-dev', repo: 'missing' }));
     await statusOf(
       octokit.rest.pulls.create({ ...widgets, title: 'Dup', head: 'feature/agent-tasks', base: 'main' }),
@@ -317,5 +331,103 @@ describe('GitHub stand-in: faults and GitHub Enterprise Server paths', () => {
     } finally {
       await ghes.close();
     }
+  });
+});
+
+describe('GitHub stand-in: repository webhooks', () => {
+  const hookBody = {
+    ...widgets,
+    events: ['pull_request'],
+    config: {
+      url: 'https://hooks.example.com/github',
+      content_type: 'json',
+      secret: 'webhook-secret-value',
+      insecure_ssl: '0',
+    },
+  };
+
+  it('records a created hook with its secret but never returns the secret', async () => {
+    const created = await octokit.rest.repos.createWebhook(hookBody);
+
+    expect(created.status).toBe(201);
+    expect(created.data.config.secret).toBe('********');
+    expect(github.state.hooks).toEqual([
+      expect.objectContaining({
+        repo: 'sample-dev/widgets',
+        id: created.data.id,
+        events: ['pull_request'],
+        config: expect.objectContaining({ url: hookBody.config.url, secret: 'webhook-secret-value' }),
+        creator: 'sample-dev',
+      }),
+    ]);
+  });
+
+  it('refuses a second hook with the same URL and an overlapping event (422), as GitHub does', async () => {
+    await octokit.rest.repos.createWebhook(hookBody);
+
+    const second = await statusOf(octokit.rest.repos.createWebhook(hookBody));
+
+    expect(second).toBe(422);
+    expect(github.state.hooks).toHaveLength(1);
+  });
+
+  it('answers 404 with the accepted scopes when the token has no hook scope', async () => {
+    github.addToken('gho_public_only', 'sample-dev', ['public_repo', 'read:user']);
+    const narrow = createOctokit({
+      token: 'gho_public_only',
+      baseUrl: github.url,
+      maxRetries: 0,
+      ...fastOctokitOptions(),
+    });
+
+    const error = (await narrow.rest.repos.createWebhook(hookBody).catch((caught: unknown) => caught)) as {
+      status: number;
+      response: { headers: Record<string, string> };
+    };
+
+    expect(error.status).toBe(404);
+    expect(error.response.headers['x-oauth-scopes']).toBe('public_repo, read:user');
+    expect(error.response.headers['x-accepted-oauth-scopes']).toBe('admin:repo_hook, repo, write:repo_hook');
+    expect(github.state.hooks).toEqual([]);
+  });
+
+  it('lets write:repo_hook create but not delete a hook', async () => {
+    github.addToken('gho_hook_writer', 'sample-dev', ['write:repo_hook']);
+    const writer = createOctokit({
+      token: 'gho_hook_writer',
+      baseUrl: github.url,
+      maxRetries: 0,
+      ...fastOctokitOptions(),
+    });
+    const created = await writer.rest.repos.createWebhook(hookBody);
+
+    const deleted = await statusOf(writer.rest.repos.deleteWebhook({ ...widgets, hook_id: created.data.id }));
+
+    expect(deleted).toBe(404);
+    expect(github.state.hooks).toHaveLength(1);
+  });
+
+  it('hides the hooks of a repository the caller does not administer (404)', async () => {
+    github.addToken('gho_other_admin', 'other-dev', ['repo']);
+    const other = createOctokit({
+      token: 'gho_other_admin',
+      baseUrl: github.url,
+      maxRetries: 0,
+      ...fastOctokitOptions(),
+    });
+
+    const status = await statusOf(other.rest.repos.createWebhook(hookBody));
+
+    expect(status).toBe(404);
+  });
+
+  it('deletes a hook (204) and then answers 404 for it', async () => {
+    const created = await octokit.rest.repos.createWebhook(hookBody);
+
+    const first = await statusOf(octokit.rest.repos.deleteWebhook({ ...widgets, hook_id: created.data.id }));
+    const again = await statusOf(octokit.rest.repos.deleteWebhook({ ...widgets, hook_id: created.data.id }));
+
+    expect([first, again]).toEqual([204, 404]);
+    expect(github.state.hooks).toEqual([]);
   });
 });

@@ -60,6 +60,24 @@ describe('AgentCore token port against the AgentCore stand-in', () => {
     expect(tokenRequest?.body.customState).toBe(result.state);
   });
 
+  it('asks for the configured scopes plus the extra ones a request needs, each once', async () => {
+    await port.getToken({ userId: 'alice', scopes: ['admin:repo_hook', 'repo'], forceAuthentication: true });
+
+    const tokenRequest = standin.requests.find((r) => r.operation === 'GetResourceOauth2Token');
+    expect(tokenRequest?.body.scopes).toEqual(['repo', 'read:user', 'admin:repo_hook']);
+    expect(standin.pendingSessions()[0]?.scopes).toEqual(['repo', 'read:user', 'admin:repo_hook']);
+  });
+
+  it('binds the token of a completed consent with the scopes it asked for', async () => {
+    const consent = expectConsent(await port.getToken({ userId: 'alice', scopes: ['admin:repo_hook'] }));
+    standin.simulateConsent(consent.sessionUri);
+    await port.completeConsent('alice', consent.sessionUri);
+
+    expect(standin.bindings()).toEqual([
+      expect.objectContaining({ userId: 'alice', scopes: ['repo', 'read:user', 'admin:repo_hook'] }),
+    ]);
+  });
+
   it('sends a different random customState on every call', async () => {
     const first = expectConsent(await port.getToken({ userId: 'alice' }));
     const second = expectConsent(await port.getToken({ userId: 'alice' }));

@@ -15,6 +15,10 @@ import type { AddressInfo } from 'node:net';
  * - `GET /consent?request_uri=<sessionUri>` plays the browser's consent: 302 to
  *   `<resourceOauth2ReturnUrl>?session_id=<sessionUri>&state=<customState>` (state only when one was sent).
  *
+ * A user's stored token is returned whatever `scopes` ask for: only `forceAuthentication` starts a new consent (the
+ * AgentCore documentation does not say the vault compares scopes, so callers must not rely on it). A consent remembers
+ * the scopes it asked for, and its token is bound with them.
+ *
  * Errors carry `x-amzn-errortype` and the HTTP status the SDK's error schemas declare, so the SDK raises its own
  * typed exceptions (AccessDeniedException 403, ResourceNotFoundException 404, ValidationException 400,
  * UnauthorizedException 401).
@@ -68,6 +72,8 @@ export interface RecordedAgentCoreRequest {
 export interface StandinSession {
   sessionUri: string;
   userId: string;
+  /** The OAuth scopes the token request asked for (what the user is consenting to). */
+  scopes: string[];
   returnUrl: string | undefined;
   customState: string | undefined;
   consented: boolean;
@@ -78,6 +84,8 @@ export interface StandinBinding {
   userId: string;
   token: string;
   grants: number;
+  /** The scopes consented to for `token` (absent in data saved before scopes were kept). */
+  scopes?: string[];
 }
 
 /** How the stand-in behaves. */
@@ -90,9 +98,10 @@ export interface AgentCoreStandinOptions {
   allowedReturnUrls?: string[];
   /**
    * The GitHub token handed out when a consent completes: a fixed value, or one per grant (`grant` counts this
-   * user's completed consents from 1, so a forced re-consent can yield a new token).
+   * user's completed consents from 1, so a forced re-consent can yield a new token; `scopes` are the ones consented
+   * to, so a caller can give the token exactly those on the GitHub stand-in).
    */
-  githubToken?: string | ((userId: string, grant: number) => string);
+  githubToken?: string | ((userId: string, grant: number, scopes: string[]) => string);
   /** Consents completed in an earlier run (the dev server's `--data`). */
   bindings?: StandinBinding[];
   /** Called after a consent completes, with every binding (the dev server's `--data` saves them then). */
@@ -131,14 +140,21 @@ export async function startAgentCoreStandin(
   const requests: RecordedAgentCoreRequest[] = [];
   const sessions = new Map<string, StandinSession>();
   const bound = new Map<string, string>();
+  const boundScopes = new Map<string, string[]>();
   const grants = new Map<string, number>();
   const injected = new Map<string, InjectedAgentCoreError[]>();
   for (const binding of options.bindings ?? []) {
     bound.set(binding.userId, binding.token);
     grants.set(binding.userId, binding.grants);
+    if (binding.scopes) boundScopes.set(binding.userId, binding.scopes);
   }
   const bindings = (): StandinBinding[] =>
-    [...bound].map(([userId, token]) => ({ userId, token, grants: grants.get(userId) ?? 1 }));
+    [...bound].map(([userId, token]) => ({
+      userId,
+      token,
+      grants: grants.get(userId) ?? 1,
+      ...(boundScopes.has(userId) ? { scopes: boundScopes.get(userId) } : {}),
+    }));
   let baseUrl = '';
 
   const workloadToken = (userId: string): string =>
@@ -191,6 +207,7 @@ export async function startAgentCoreStandin(
         throw validation('oauth2Flow must be USER_FEDERATION or M2M');
       }
       if (!Array.isArray(body.scopes)) throw validation('scopes is required');
+      const scopes = body.scopes.filter((scope): scope is string => typeof scope === 'string');
       const returnUrl =
         typeof body.resourceOauth2ReturnUrl === 'string' ? body.resourceOauth2ReturnUrl : undefined;
       if (returnUrl !== undefined && !allowedReturnUrls.includes(returnUrl)) {
@@ -205,6 +222,7 @@ export async function startAgentCoreStandin(
       sessions.set(sessionUri, {
         sessionUri,
         userId,
+        scopes,
         returnUrl,
         customState: typeof body.customState === 'string' ? body.customState : undefined,
         consented: false,
@@ -229,7 +247,8 @@ export async function startAgentCoreStandin(
       if (!session.consented) throw validation('The user has not completed authorization for this session');
       const grant = (grants.get(session.userId) ?? 0) + 1;
       grants.set(session.userId, grant);
-      bound.set(session.userId, tokenFor(session.userId, grant));
+      bound.set(session.userId, tokenFor(session.userId, grant, session.scopes));
+      boundScopes.set(session.userId, session.scopes);
       sessions.delete(session.sessionUri);
       options.onBindingsChange?.(bindings());
       return {};

@@ -5,6 +5,7 @@ import {
   type GitHubData,
   SAMPLE_LOGIN,
   SAMPLE_TOKEN,
+  type StandinHook,
   type StandinPull,
   type StandinRepo,
   type StandinReview,
@@ -41,6 +42,8 @@ export { fastOctokitOptions } from './github-standin/throttle';
  * GET+POST /repos/{o}/{r}/pulls, GET /repos/{o}/{r}/pulls/{n}, GET .../pulls/{n}/files, GET+POST .../pulls/{n}/reviews,
  * GET /repos/{o}/{r}/compare/{base}...{head} (over a commit history that `pushCommit` and `forcePush` extend).
  * GET /repos/{o}/{r}/contents/{path} (files of `repo.contents`, at `ref` = a commit SHA or branch).
+ * GET+POST /repos/{o}/{r}/hooks, GET+DELETE /repos/{o}/{r}/hooks/{id} (repository admins only, with GitHub's OAuth scope
+ * rules: a token without a hook scope gets 404 and `x-accepted-oauth-scopes`; created hooks are kept in `state.hooks`).
  * Besides the API, `GET /{owner}/{repo}/pull/{n}` (where `html_url` values point) is a readable page of the pull
  * request with its reviews and inline comments beside their diff lines.
  * Lists paginate with `per_page`/`page` and `Link` headers. Auth is `authorization: token|bearer <t>` with a known,
@@ -92,7 +95,11 @@ export type StandinOperationId =
   | 'pulls/list-reviews'
   | 'pulls/create-review'
   | 'repos/compare-commits'
-  | 'repos/get-content';
+  | 'repos/get-content'
+  | 'repos/list-webhooks'
+  | 'repos/create-webhook'
+  | 'repos/get-webhook'
+  | 'repos/delete-webhook';
 
 /** A failure to inject. */
 export type GitHubFault =
@@ -156,6 +163,8 @@ interface Reply {
 interface Context {
   login: string;
   user: StandinUser;
+  /** The OAuth scopes of the request's token. */
+  scopes: string[];
   params: Record<string, string>;
   query: Record<string, string>;
   body: Record<string, unknown>;
@@ -193,6 +202,16 @@ function toSentence(items: string[]): string {
 }
 
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * OAuth scopes that allow each kind of repository-webhook call (GitHub's scope docs: `read:repo_hook` reads and pings,
+ * `write:repo_hook` also creates and edits, `admin:repo_hook` also deletes; `repo` covers them all).
+ */
+const HOOK_SCOPES = {
+  read: ['admin:repo_hook', 'read:repo_hook', 'repo', 'write:repo_hook'],
+  write: ['admin:repo_hook', 'repo', 'write:repo_hook'],
+  admin: ['admin:repo_hook', 'repo'],
+} as const;
 
 /** Starts the stand-in on 127.0.0.1 with an OS-chosen port. */
 export async function startGitHubStandin(options: GitHubStandinOptions = {}): Promise<GitHubStandin> {
@@ -239,6 +258,30 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
     !repo.private || repo.owner === login || repo.collaborators.includes(login);
   const canPush = (repo: StandinRepo, login: string) =>
     repo.owner === login || repo.collaborators.includes(login);
+  const isAdmin = (repo: StandinRepo, login: string) =>
+    repo.owner === login || (repo.admins ?? []).includes(login);
+  /**
+   * The repository whose webhooks the caller may touch with `need`: GitHub answers 404 both when the token lacks the
+   * scope (saying which scopes it accepts) and when the caller is not an admin of the repository.
+   */
+  const hookRepo = (context: Context, need: keyof typeof HOOK_SCOPES): StandinRepo => {
+    const accepted: readonly string[] = HOOK_SCOPES[need];
+    const headers = { 'x-accepted-oauth-scopes': accepted.join(', ') };
+    if (!context.scopes.some((scope) => accepted.includes(scope))) {
+      throw new Refusal({ status: 404, headers, body: errorBody(404, 'Not Found') });
+    }
+    const repo = findRepo(context);
+    if (!isAdmin(repo, context.login))
+      throw new Refusal({ status: 404, headers, body: errorBody(404, 'Not Found') });
+    return repo;
+  };
+  const hooks = (): StandinHook[] => {
+    state.hooks ??= [];
+    return state.hooks;
+  };
+  const findHook = (repo: StandinRepo, context: Context): StandinHook =>
+    hooks().find((item) => item.repo === fullName(repo) && item.id === Number(context.params.hook_id)) ??
+    notFound();
   const findRepo = (context: Context): StandinRepo => {
     const owner = context.params.owner ?? '';
     const name = context.params.repo ?? '';
@@ -616,6 +659,71 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
       if (text === undefined) return notFound();
       return { status: 200, body: render.contentFile(urls, repo, path, sha, text) };
     },
+
+    'repos/list-webhooks': (context) => {
+      const repo = hookRepo(context, 'read');
+      const { page, headers } = paginate(
+        hooks().filter((item) => item.repo === fullName(repo)),
+        context,
+      );
+      return { status: 200, headers, body: page.map((item) => render.hook(urls, item)) };
+    },
+
+    'repos/create-webhook': (context) => {
+      const repo = hookRepo(context, 'write');
+      const config = (context.body.config ?? {}) as Record<string, unknown>;
+      const url = typeof config.url === 'string' ? config.url : '';
+      if (!/^https?:\/\/\S+$/.test(url)) {
+        validationFailed([{ resource: 'Hook', code: 'custom', message: 'Config must contain a valid URL' }]);
+      }
+      const events = Array.isArray(context.body.events) ? context.body.events.map(String) : ['push'];
+      // GitHub: hooks may share a config only when their events do not overlap.
+      const clash = hooks().some(
+        (item) =>
+          item.repo === fullName(repo) &&
+          item.config.url === url &&
+          item.events.some((event) => events.includes(event) || event === '*' || events.includes('*')),
+      );
+      if (clash) {
+        validationFailed([
+          { resource: 'Hook', code: 'custom', message: 'Hook already exists on this repository' },
+        ]);
+      }
+      const created = now();
+      const item: StandinHook = {
+        repo: fullName(repo),
+        id: nextId++,
+        active: context.body.active !== false,
+        events,
+        config: {
+          url,
+          content_type: typeof config.content_type === 'string' ? config.content_type : 'form',
+          insecure_ssl: config.insecure_ssl === undefined ? '0' : String(config.insecure_ssl),
+          ...(typeof config.secret === 'string' && config.secret !== '' ? { secret: config.secret } : {}),
+        },
+        creator: context.login,
+        created_at: created,
+        updated_at: created,
+      };
+      hooks().push(item);
+      return {
+        status: 201,
+        headers: { location: `${urls.api}/repos/${item.repo}/hooks/${item.id}` },
+        body: render.hook(urls, item),
+      };
+    },
+
+    'repos/get-webhook': (context) => {
+      const repo = hookRepo(context, 'read');
+      return { status: 200, body: render.hook(urls, findHook(repo, context)) };
+    },
+
+    'repos/delete-webhook': (context) => {
+      const repo = hookRepo(context, 'admin');
+      const item = findHook(repo, context);
+      state.hooks = hooks().filter((candidate) => candidate !== item);
+      return { status: 204 };
+    },
   };
 
   // ---- faults ------------------------------------------------------------------------------------------------
@@ -790,6 +898,7 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
       const context: Context = {
         login: user.login,
         user,
+        scopes: grant.scopes,
         params: operationParams(path, operation.operationId),
         query,
         body: (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>,
@@ -873,7 +982,7 @@ export async function startGitHubStandin(options: GitHubStandinOptions = {}): Pr
   };
 }
 
-/** Path parameters by position: every served route is /repos/{owner}/{repo}[/pulls/{pull_number}...] or /user... */
+/** Path parameters by position: every served route is /repos/{owner}/{repo}[/pulls/{n}... | /hooks/{id}] or /user... */
 function operationParams(path: string, operationId: string): Record<string, string> {
   if (!path.startsWith('/repos/')) return {};
   const [, , owner = '', repo = '', , pullNumber, ...rest] = path.split('/');
@@ -881,6 +990,7 @@ function operationParams(path: string, operationId: string): Record<string, stri
   if (operationId.startsWith('pulls/') && pullNumber !== undefined) params.pull_number = pullNumber;
   // Octokit sends the file path as one segment (`a%2Fb`); GitHub takes plain slashes too.
   if (operationId === 'repos/get-content') params.path = decodeURIComponent([pullNumber, ...rest].join('/'));
+  if (operationId.endsWith('-webhook') && pullNumber !== undefined) params.hook_id = pullNumber;
   return params;
 }
 

@@ -29,6 +29,8 @@ export interface StandinRepo {
   contents?: Record<string, Record<string, string>>;
   /** Logins besides the owner with push access. */
   collaborators: string[];
+  /** Logins besides the owner with admin access (may manage webhooks); none by default. */
+  admins?: string[];
   stargazers_count: number;
   forks_count: number;
   license: { key: string; name: string; spdx_id: string } | null;
@@ -123,6 +125,20 @@ export interface StandinCommit {
   tree: Record<string, string>;
 }
 
+/** A repository webhook as created through the API (`secret` is kept so tests and signed deliveries can use it). */
+export interface StandinHook {
+  /** "owner/name" of the repository. */
+  repo: string;
+  id: number;
+  active: boolean;
+  events: string[];
+  config: { url: string; content_type: string; insecure_ssl: string; secret?: string };
+  /** The login whose token created it. */
+  creator: string;
+  created_at: string;
+  updated_at: string;
+}
+
 /** Everything the stand-in knows; tests read (and may seed) it directly. */
 export interface GitHubData {
   users: StandinUser[];
@@ -135,6 +151,8 @@ export interface GitHubData {
    * commits on first use, rebuilt from its patches.
    */
   commits?: StandinCommit[];
+  /** Repository webhooks (absent in data saved before webhooks existed: read as none). */
+  hooks?: StandinHook[];
 }
 
 /** The sample user's login (deliberately not a real GitHub account). */
@@ -414,5 +432,6 @@ export function sampleGitHubData(): GitHubData {
       },
     ],
     reviews: [],
+    hooks: [],
   };
 }

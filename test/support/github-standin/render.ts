@@ -1,6 +1,7 @@
 import type {
   GitHubData,
   StandinCommit,
+  StandinHook,
   StandinIssue,
   StandinPull,
   StandinPullFile,
@@ -168,7 +169,7 @@ export function repository(urls: Urls, repo: StandinRepo, owner: StandinUser, vi
     created_at: repo.created_at,
     updated_at: repo.updated_at,
     permissions: {
-      admin: viewer === repo.owner,
+      admin: viewer !== undefined && (viewer === repo.owner || (repo.admins ?? []).includes(viewer)),
       maintain: canPush,
       push: canPush,
       triage: canPush,
@@ -532,5 +533,26 @@ export function contentFile(urls: Urls, repo: StandinRepo, path: string, sha: st
     html_url: html,
     download_url: `${urls.web}/${full}/raw/${sha}/${encoded}`,
     _links: { self, git, html },
+  };
+}
+
+/** A repository webhook (`hook`): GitHub never returns a secret, only "********" in its place. */
+export function hook(urls: Urls, item: StandinHook): Json {
+  const api = `${urls.api}/repos/${item.repo}/hooks/${item.id}`;
+  const { secret, ...config } = item.config;
+  return {
+    type: 'Repository',
+    id: item.id,
+    name: 'web',
+    active: item.active,
+    events: item.events,
+    config: secret === undefined ? config : { ...config, secret: '********' },
+    updated_at: item.updated_at,
+    created_at: item.created_at,
+    url: api,
+    test_url: `${api}/test`,
+    ping_url: `${api}/pings`,
+    deliveries_url: `${api}/deliveries`,
+    last_response: { code: null, status: 'unused', message: null },
   };
 }

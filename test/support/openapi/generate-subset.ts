@@ -32,6 +32,10 @@ export const OPERATIONS = [
   'pulls/create-review',
   'repos/compare-commits',
   'repos/get-content',
+  'repos/list-webhooks',
+  'repos/create-webhook',
+  'repos/get-webhook',
+  'repos/delete-webhook',
 ] as const;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
