@@ -61,6 +61,10 @@ export interface AutoReviewProps {
   oauthScopes: string[];
   returnUrls: string[];
   reviewPathPrefixes: string[];
+  /** REVIEW_SEVERITY_THRESHOLD, SELF_CHECK and the self-check's own model, as the chat function reviews. */
+  reviewSeverityThreshold: string;
+  selfCheck: boolean;
+  selfCheckModel?: { modelId: string; access: ModelAccess };
   logLevel: string;
   metricsService: string;
   /** Where the dead-letter alarm notifies (the stack's alarm topic), when there is one. */
@@ -188,6 +192,9 @@ export function addAutoReview(scope: Construct, props: AutoReviewProps, id = 'Au
       OAUTH_SCOPES: props.oauthScopes.join(','),
       OAUTH_RETURN_URLS: props.returnUrls.join(','),
       REVIEW_PATH_PREFIXES: props.reviewPathPrefixes.join(','),
+      REVIEW_SEVERITY_THRESHOLD: props.reviewSeverityThreshold,
+      SELF_CHECK: props.selfCheck ? 'on' : 'off',
+      ...(props.selfCheckModel ? { SELF_CHECK_MODEL_ID: props.selfCheckModel.modelId } : {}),
       IDENTITY_PROVIDER: 'agentcore',
       ...metricsEnv,
     },
@@ -198,6 +205,7 @@ export function addAutoReview(scope: Construct, props: AutoReviewProps, id = 'Au
     description: 'GitHub coding agent: auto-review worker (reviews as each subscriber)',
   });
   grantModel(worker, props.modelAccess);
+  if (props.selfCheckModel) grantModel(worker, props.selfCheckModel.access, 'SelfCheck');
   worker.addToRolePolicy(
     new iam.PolicyStatement({
       sid: 'ReviewPlans',

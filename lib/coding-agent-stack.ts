@@ -73,6 +73,20 @@ export class CodingAgentStack extends Stack {
       deleteAdoptedOnDelete: settings.deleteAdoptedProvider,
     });
 
+    // The self-check's own model, when it is not the review model: granted to whoever reviews (chat and worker).
+    const selfCheckModel =
+      settings.selfCheckModelId === undefined || settings.selfCheckModelId === settings.modelId
+        ? undefined
+        : {
+            modelId: settings.selfCheckModelId,
+            access: modelAccess({
+              modelId: settings.selfCheckModelId,
+              region: this.region,
+              account: this.account,
+              partition: this.partition,
+              destinationRegions: settings.modelDestinationRegions,
+            }),
+          };
     this.chat = addChatFunction(this, {
       modelId: settings.modelId,
       modelAccess: modelAccess({
@@ -102,19 +116,7 @@ export class CodingAgentStack extends Stack {
       userTokensPerHour: settings.userTokensPerHour,
       reviewSeverityThreshold: settings.reviewSeverityThreshold,
       selfCheck: settings.selfCheck,
-      selfCheckModel:
-        settings.selfCheckModelId === undefined || settings.selfCheckModelId === settings.modelId
-          ? undefined
-          : {
-              modelId: settings.selfCheckModelId,
-              access: modelAccess({
-                modelId: settings.selfCheckModelId,
-                region: this.region,
-                account: this.account,
-                partition: this.partition,
-                destinationRegions: settings.modelDestinationRegions,
-              }),
-            },
+      selfCheckModel,
     });
 
     if (!hasPrompts()) {
@@ -147,6 +149,9 @@ export class CodingAgentStack extends Stack {
         oauthScopes: settings.oauthScopes,
         returnUrls: settings.returnUrls,
         reviewPathPrefixes: settings.reviewPathPrefixes,
+        reviewSeverityThreshold: settings.reviewSeverityThreshold,
+        selfCheck: settings.selfCheck,
+        selfCheckModel,
         logLevel: settings.logLevel,
         metricsService: this.stackName,
         alarmTopic: this.alarms.topic,

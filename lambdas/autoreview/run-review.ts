@@ -5,12 +5,13 @@ import { IdentityError } from '../identity/errors';
 import { loadPrompt } from '../prompts';
 import { PlanExpiredError, PlanNotFoundError } from '../review/errors';
 import type { PullRequestRef, ReviewDeps, StoredPlan } from '../review/ports';
+import { autoReviewEnabledFor, loadRepoConfig } from '../review/repo-config';
 import { approvePlan, planReview } from '../review/workflow';
 import type { AutoReviewJob, SubscriptionResult } from './ports';
 
 /**
- * `full`: review the whole PR. `incremental`: only what changed since `job.beforeSha` (a `synchronize` push); the
- * incremental review itself is wired in by the review workflow (branch s12-review), until then it reviews in full.
+ * `full`: review the whole PR. `incremental`: only what changed since the agent's last review of it, as the review
+ * state on the PR records it (lambdas/review/incremental.ts; a force push or a first review still reviews in full).
  */
 export type ReviewMode = 'full' | 'incremental';
 
@@ -29,9 +30,12 @@ export type UnattendedReviewOutcome =
   /** The subscriber's GitHub token is gone or revoked: mark the subscription broken, do not retry. */
   | { kind: 'broken'; reason: string };
 
-/** The mode a job asks for: a push with a known previous head is incremental, anything else full. */
+/**
+ * The mode a job asks for: `opened` is a first review (full); a push, a reopen or a draft made ready is reviewed only
+ * where it changed since the last review (the state on the PR decides; with none it is full anyway).
+ */
 export function modeForJob(job: AutoReviewJob): ReviewMode {
-  return job.action === 'synchronize' && job.beforeSha !== undefined ? 'incremental' : 'full';
+  return job.action === 'opened' ? 'full' : 'incremental';
 }
 
 /**
@@ -88,12 +92,26 @@ export async function runUnattendedReview(
           }).trim(),
         });
       }
-      // input.mode goes to the review workflow once it reviews increments (s12-review); both modes plan in full here.
+      // The repository's rules (read at the base, never the head) may limit which events auto-review.
+      const rules = await loadRepoConfig(deps.github, ref, pr.baseSha);
+      if (!autoReviewEnabledFor(rules.config, job.action)) {
+        return result('skipped', {
+          detail: loadPrompt('auto-review-event-off', { action: job.action }).trim(),
+        });
+      }
       const planned = await planReview(
         { ...deps, newId: () => planId },
-        { userId, sessionId: AUTO_REVIEW_SESSION, ref, supersede: false, signal: input.signal },
+        {
+          userId,
+          sessionId: AUTO_REVIEW_SESSION,
+          ref,
+          supersede: false,
+          signal: input.signal,
+          mode: input.mode === 'full' ? 'full' : 'auto',
+          ...(job.beforeSha === undefined ? {} : { beforeSha: job.beforeSha }),
+        },
       );
-      if (planned.outcome === 'nothing_to_review') {
+      if (planned.outcome === 'nothing_to_review' || planned.outcome === 'no_changes') {
         return result('no_changes', { detail: firstLine(planned.message) });
       }
     }

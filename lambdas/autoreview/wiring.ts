@@ -22,6 +22,7 @@ import { meterModel } from '../metrics/model-meter';
 import type { MetricsPort } from '../metrics/port';
 import { priceFor } from '../metrics/prices';
 import { createReviewGitHub } from '../review/github-adapter';
+import { createSelfCheckModel } from '../review/self-check-model';
 import { createPlanStore } from '../sessions/plans';
 import type { WorkerConfig } from './config';
 import { createSubscriptionStore } from './subscriptions';
@@ -59,11 +60,19 @@ export function createWorkerDeps(config: WorkerConfig, overrides: WorkerOverride
       modelId: config.MODEL_ID,
       idleTimeoutMs: config.MODEL_IDLE_TIMEOUT_MS,
       promptCache: config.PROMPT_CACHE,
+      structuredOutput: config.STRUCTURED_OUTPUT,
       logger,
     });
   const model = reviewMetrics
     ? meterModel(bareModel, reviewMetrics, priceFor(config.MODEL_ID, config.MODEL_PRICES))
     : bareModel;
+  const selfCheckModel = createSelfCheckModel(config, {
+    model,
+    modelOverridden: overrides.model !== undefined,
+    bedrock: () => overrides.bedrock ?? createBedrockRuntimeClient(aws),
+    logger,
+    metrics: reviewMetrics,
+  });
   const tokenPort =
     overrides.tokenPort ??
     createTokenPortFromConfig(config, {
@@ -103,7 +112,10 @@ export function createWorkerDeps(config: WorkerConfig, overrides: WorkerOverride
         leaseSeconds: config.REVIEW_LEASE_SECONDS,
         chunkTokenBudget: config.REVIEW_CHUNK_TOKEN_BUDGET,
         maxOutputTokens: config.MAX_OUTPUT_TOKENS,
+        severityThreshold: config.REVIEW_SEVERITY_THRESHOLD,
+        selfCheck: config.SELF_CHECK === 'on',
       },
+      selfCheckModel,
       now,
       newId: () => `p_${randomBytes(9).toString('base64url')}`,
       logger,

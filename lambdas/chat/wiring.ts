@@ -31,6 +31,7 @@ import { parsePlanCommand, runPlanCommand } from '../review/commands';
 import { createReviewGitHub, describeReviewGitHubError } from '../review/github-adapter';
 import { formatRef } from '../review/plan';
 import type { ReviewDeps } from '../review/ports';
+import { createSelfCheckModel } from '../review/self-check-model';
 import { createPlanReviewTool } from '../review/tool';
 import { createTurnBudget } from '../sessions/budget';
 import { createConsentBindings } from '../sessions/consents';
@@ -88,7 +89,14 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
   const model = metrics
     ? meterModel(bareModel, metrics, priceFor(config.MODEL_ID, config.MODEL_PRICES))
     : bareModel;
-  const selfCheckModel = createSelfCheckModel(config, { overrides, aws, logger, metrics, model });
+  const selfCheckModel = createSelfCheckModel(config, {
+    model,
+    modelOverridden: overrides.model !== undefined,
+    bedrock: () => overrides.bedrock ?? createBedrockRuntimeClient(aws),
+    retry: overrides.modelRetry,
+    logger,
+    metrics,
+  });
   const bareTokenPort =
     overrides.tokenPort ??
     createTokenPortFromConfig(config, {
@@ -149,7 +157,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       severityThreshold: config.REVIEW_SEVERITY_THRESHOLD,
       selfCheck: config.SELF_CHECK === 'on',
     },
-    selfCheckModel,
+    selfCheckModel: onUsage ? observeUsage(selfCheckModel, onUsage) : selfCheckModel,
     now,
     newId: () => `p_${randomBytes(9).toString('base64url')}`,
     logger,
@@ -251,33 +259,6 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     logger,
     heartbeatMs: overrides.heartbeatMs,
   };
-}
-
-/**
- * The review self-check's model: SELF_CHECK_MODEL_ID's own Bedrock adapter (metered at its own price) when it names
- * another model, else the chat model itself. A test's model override serves both.
- */
-function createSelfCheckModel(
-  config: Config,
-  context: {
-    overrides: AppOverrides;
-    aws: Parameters<typeof createBedrockRuntimeClient>[0];
-    logger: Logger;
-    metrics: MetricsPort | undefined;
-    model: ModelPort;
-  },
-): ModelPort {
-  const modelId = config.SELF_CHECK_MODEL_ID;
-  if (modelId === undefined || modelId === config.MODEL_ID || context.overrides.model) return context.model;
-  const bare = createBedrockModel({
-    client: context.overrides.bedrock ?? createBedrockRuntimeClient(context.aws),
-    modelId,
-    idleTimeoutMs: config.MODEL_IDLE_TIMEOUT_MS,
-    promptCache: config.PROMPT_CACHE,
-    retry: context.overrides.modelRetry,
-    logger: context.logger,
-  });
-  return context.metrics ? meterModel(bare, context.metrics, priceFor(modelId, config.MODEL_PRICES)) : bare;
 }
 
 /** The metrics METRICS selects: EMF lines in Lambda, none locally (a priceless model is said once, at cold start). */

@@ -132,7 +132,8 @@ describe('web chat page', () => {
 
   it('cancel drops a plan: the card says so and nothing runs', async () => {
     const reviewsBefore = rig.server.github?.state.reviews.length;
-    await send(`review ${REPO}#4`);
+    // PR #4 was reviewed by the test before: a plain "review" would find nothing new (incremental re-review).
+    await send(`full review ${REPO}#4`);
     const plan = page.locator('.card.plan').last();
     await plan.getByRole('button', { name: /^Cancel plan/ }).click();
 

@@ -18,12 +18,14 @@ const job: AutoReviewJob = {
 };
 
 describe('unattended review helpers', () => {
-  it('reviews a push with a known previous head incrementally, anything else in full', () => {
+  it('reviews an opened PR in full, and a push, reopen or ready-for-review only where it changed', () => {
     const { beforeSha: _before, ...withoutBefore } = job;
 
-    expect(modeForJob(job)).toBe('incremental');
-    expect(modeForJob(withoutBefore)).toBe('full');
     expect(modeForJob({ ...job, action: 'opened' })).toBe('full');
+    expect(modeForJob(job)).toBe('incremental');
+    expect(modeForJob(withoutBefore)).toBe('incremental');
+    expect(modeForJob({ ...job, action: 'reopened' })).toBe('incremental');
+    expect(modeForJob({ ...job, action: 'ready_for_review' })).toBe('incremental');
   });
 
   it('derives one plan id per delivery and subscriber, so a retry finds its own plan', () => {
