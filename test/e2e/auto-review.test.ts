@@ -4,7 +4,7 @@ import type { SubscriptionStore } from '../../lambdas/autoreview/ports';
 import { createSubscriptionStore } from '../../lambdas/autoreview/subscriptions';
 import { localUserId, sendMessage, sendWithConsent } from '../support/e2e';
 import type { GitHubStandin } from '../support/github-standin';
-import { pullRequestPayload, sendDelivery } from '../support/github-standin/webhooks';
+import { pullRequestPayload, pushCommit, sendDelivery } from '../support/github-standin/webhooks';
 
 /**
  * Auto-review end to end on the local server: GitHub's signed deliveries over real HTTP to the webhook function URL
@@ -204,4 +204,103 @@ describe('auto-review on the local server', () => {
     const [subscription] = await store.listForUser(userId);
     expect(subscription?.lastResult).toMatchObject({ outcome: 'posted', headSha: head });
   });
+
+  it('reviews a push after a review incrementally: only the new commit, no finding posted again', async () => {
+    const { github, autoReview } = parts();
+    const repo = newRepo(github);
+    await subscribe('ar-heidi', repo);
+    await deliverOpened(repo);
+    await autoReview.queue.drained(20_000);
+    const pushed = pushCommit(github.state, repo, 4);
+
+    await sendDelivery(
+      autoReview,
+      'pull_request',
+      pullRequestPayload(github.state, repo, 4, 'synchronize', { before: pushed.before }),
+    );
+    await autoReview.queue.drained(20_000);
+
+    const [first, second] = reviewsFor(github, repo);
+    expect(second?.commit_id).toBe(pushed.after);
+    expect(second?.body).toContain(
+      `Reviewed commits ${pushed.before.slice(0, 7)}..${pushed.after.slice(0, 7)}`,
+    );
+    const firstPaths = new Set(first?.comments.map((comment) => comment.path));
+    expect(second?.comments.length).toBeGreaterThan(0);
+    expect(second?.comments.every((comment) => comment.path === pushed.file)).toBe(true);
+    expect(second?.comments.some((comment) => firstPaths.has(comment.path))).toBe(false);
+  });
+
+  it('reviews the whole PR again after a force push made the reviewed head unreachable', async () => {
+    const { github, autoReview } = parts();
+    const repo = newRepo(github);
+    await subscribe('ar-ivan', repo);
+    await deliverOpened(repo);
+    await autoReview.queue.drained(20_000);
+    const before = pullOf(github, repo).head.sha;
+    const after = github.forcePush({ repo, number: 4 }, { 'agent-tasks/rewritten.md': '# Rewritten\n' });
+
+    await sendDelivery(
+      autoReview,
+      'pull_request',
+      pullRequestPayload(github.state, repo, 4, 'synchronize', { before }),
+    );
+    await autoReview.queue.drained(20_000);
+
+    const reviews = reviewsFor(github, repo);
+    expect(reviews).toHaveLength(2);
+    expect(reviews[1]?.commit_id).toBe(after);
+    expect(reviews[1]?.body).toContain(
+      'Full review: the previous head is no longer part of this PR (force push).',
+    );
+  });
+
+  it('follows the rules file on the base branch and ignores one the PR adds on its head', async () => {
+    const { github, autoReview } = parts();
+    const repo = newRepo(github);
+    const userId = await subscribe('ar-judy', repo);
+    const pull = pullOf(github, repo);
+    const record = github.state.repos.find((candidate) => `${candidate.owner}/${candidate.name}` === repo);
+    if (!record) throw new Error('no repository');
+    record.contents = {
+      [pull.base.sha]: { '.github/coding-agent.yml': 'auto_review:\n  events: [synchronize]\n' },
+      // The PR's own head would turn every event on: it must not count.
+      [pull.head.sha]: { '.github/coding-agent.yml': 'auto_review:\n  events: [opened, synchronize]\n' },
+    };
+
+    await deliverOpened(repo);
+    await autoReview.queue.drained(20_000);
+
+    expect(reviewsFor(github, repo)).toHaveLength(0);
+    const [subscription] = await store.listForUser(userId);
+    expect(subscription?.lastResult).toMatchObject({ outcome: 'skipped', pullNumber: 4 });
+    expect(subscription?.lastResult?.detail).toContain('does not auto-review `opened`');
+  });
+
+  it('reports an invalid rules file in the posted review and reviews with the defaults', async () => {
+    const { github, autoReview } = parts();
+    const repo = newRepo(github);
+    await subscribe('ar-mallory', repo);
+    const pull = pullOf(github, repo);
+    const record = github.state.repos.find((candidate) => `${candidate.owner}/${candidate.name}` === repo);
+    if (!record) throw new Error('no repository');
+    record.contents = { [pull.base.sha]: { '.github/coding-agent.yml': 'severity_threshold: everything\n' } };
+
+    await deliverOpened(repo);
+    await autoReview.queue.drained(20_000);
+
+    const [review] = reviewsFor(github, repo);
+    expect(review?.body).toContain('could not be used');
+    expect(review?.body).toContain('severity_threshold');
+  });
 });
+
+function pullOf(github: GitHubStandin, repo: string) {
+  const pull = github.state.pulls.find((candidate) => candidate.repo === repo && candidate.number === 4);
+  if (!pull) throw new Error(`no PR #4 in ${repo}`);
+  return pull;
+}
+
+function reviewsFor(github: GitHubStandin, repo: string) {
+  return github.state.reviews.filter((review) => review.repo === repo && review.pull_number === 4);
+}

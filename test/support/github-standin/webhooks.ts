@@ -1,6 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { signatureFor } from '../../../lambdas/webhook/signature';
 import type { GitHubData, StandinPull } from './data';
+import { pushCommit as pushToHistory } from './history';
 
 /**
  * The GitHub stand-in's side of webhooks: payloads shaped as GitHub sends them (the fields auto-review reads, and a
@@ -114,8 +115,8 @@ export function pullRequestPayload(
 }
 
 /**
- * Simulates `git push` of one commit to the pull request's branch: a new head SHA and one more changed file under
- * agent-tasks/ (inside the default review scope). Returns the heads before and after, for a `synchronize` delivery.
+ * A push to the pull request's branch: one new commit (on the stand-in's commit history, so compare and the PR's
+ * files follow) adding a follow-up note. Returns the old and new head, for the `synchronize` payload.
  */
 export function pushCommit(
   state: GitHubData,
@@ -124,19 +125,12 @@ export function pushCommit(
 ): { before: string; after: string; file: string } {
   const pull = findPull(state, repo, number);
   const before = pull.head.sha;
-  const after = createHash('sha1')
-    .update(`${before}\npush ${pull.commits + 1}`)
-    .digest('hex');
   const file = `agent-tasks/follow-up-${pull.commits + 1}.md`;
-  pull.files.push({
-    filename: file,
-    status: 'added',
-    patch: '@@ -0,0 +1,3 @@\n+# Follow-up\n+\n+Validate the config before the first request, not lazily.',
-  });
-  pull.head = { ...pull.head, sha: after };
-  pull.commits += 1;
-  pull.updated_at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const record = state.repos.find((candidate) => `${candidate.owner}/${candidate.name}` === pull.repo);
-  if (record) record.branches[pull.head.ref] = after;
-  return { before, after, file };
+  const commit = pushToHistory(
+    state,
+    { repo: pull.repo, number },
+    { [file]: '# Follow-up\n\nValidate the config before the first request, not lazily.\n' },
+    `Add ${file}`,
+  );
+  return { before, after: commit.sha, file };
 }
