@@ -254,6 +254,25 @@ describe('auto-review environments', () => {
     expect(concrete.AUTO_REVIEW_MAX_RECEIVE_COUNT).toBe(String(MAX_RECEIVE_COUNT));
   });
 
+  it('reviews in the worker with the same severity threshold and self-check settings as chat', () => {
+    const tuned = synth({
+      githubClientId: CLIENT_ID,
+      reviewSeverityThreshold: 'major',
+      selfCheckModelId: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+    });
+    const worker = Object.entries(tuned.template.findResources('AWS::Lambda::Function')).find(
+      ([, resource]) => String(resource.Properties?.Description ?? '').includes('auto-review worker'),
+    );
+    const variables = (worker?.[1].Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+
+    expect(variables).toMatchObject({
+      REVIEW_SEVERITY_THRESHOLD: 'major',
+      SELF_CHECK: 'on',
+      SELF_CHECK_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+    });
+  });
+
   it('tells the chat function the table, the secret ARN and the webhook URL (for the subscribe commands)', () => {
     const [urlId] = only('AWS::Lambda::Url', { AuthType: 'NONE' });
     const [secretId] = only('AWS::SecretsManager::Secret');
