@@ -263,8 +263,8 @@ describe('auto-review environments', () => {
     const worker = Object.entries(tuned.template.findResources('AWS::Lambda::Function')).find(
       ([, resource]) => String(resource.Properties?.Description ?? '').includes('auto-review worker'),
     );
-    const variables = (worker?.[1].Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
+    if (!worker) throw new Error('no auto-review worker in the template');
+    const variables = (worker[1].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 
     expect(variables).toMatchObject({
       REVIEW_SEVERITY_THRESHOLD: 'major',
