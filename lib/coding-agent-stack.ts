@@ -73,29 +73,26 @@ export class CodingAgentStack extends Stack {
       deleteAdoptedOnDelete: settings.deleteAdoptedProvider,
     });
 
+    // What invoking a model (or inference profile) needs: the chat function, the self-check and the worker use it.
+    const accessTo = (modelId: string) =>
+      modelAccess({
+        modelId,
+        region: this.region,
+        account: this.account,
+        partition: this.partition,
+        destinationRegions: settings.modelDestinationRegions,
+      });
     // The self-check's own model, when it is not the review model: granted to whoever reviews (chat and worker).
     const selfCheckModel =
       settings.selfCheckModelId === undefined || settings.selfCheckModelId === settings.modelId
         ? undefined
         : {
             modelId: settings.selfCheckModelId,
-            access: modelAccess({
-              modelId: settings.selfCheckModelId,
-              region: this.region,
-              account: this.account,
-              partition: this.partition,
-              destinationRegions: settings.modelDestinationRegions,
-            }),
+            access: accessTo(settings.selfCheckModelId),
           };
     this.chat = addChatFunction(this, {
       modelId: settings.modelId,
-      modelAccess: modelAccess({
-        modelId: settings.modelId,
-        region: this.region,
-        account: this.account,
-        partition: this.partition,
-        destinationRegions: settings.modelDestinationRegions,
-      }),
+      modelAccess: accessTo(settings.modelId),
       sessionsTable: this.tables.sessions,
       plansTable: this.tables.plans,
       workloadIdentityName: settings.workloadIdentityName,
@@ -133,13 +130,7 @@ export class CodingAgentStack extends Stack {
     if (settings.autoReview) {
       this.autoReview = addAutoReview(this, {
         modelId: settings.modelId,
-        modelAccess: modelAccess({
-          modelId: settings.modelId,
-          region: this.region,
-          account: this.account,
-          partition: this.partition,
-          destinationRegions: settings.modelDestinationRegions,
-        }),
+        modelAccess: accessTo(settings.modelId),
         plansTable: this.tables.plans,
         workloadIdentityName: settings.workloadIdentityName,
         workloadIdentityRef: this.workloadIdentity.ref,

@@ -23,6 +23,7 @@ import type { MetricsPort } from '../metrics/port';
 import { priceFor } from '../metrics/prices';
 import { createReviewGitHub } from '../review/github-adapter';
 import { createSelfCheckModel } from '../review/self-check-model';
+import { reviewSettingsFromConfig } from '../review/settings';
 import { createPlanStore } from '../sessions/plans';
 import type { WorkerConfig } from './config';
 import { createSubscriptionStore } from './subscriptions';
@@ -106,15 +107,7 @@ export function createWorkerDeps(config: WorkerConfig, overrides: WorkerOverride
       ),
       plans,
       model,
-      settings: {
-        pathPrefixes: config.REVIEW_PATH_PREFIXES,
-        planTtlHours: config.PLAN_TTL_HOURS,
-        leaseSeconds: config.REVIEW_LEASE_SECONDS,
-        chunkTokenBudget: config.REVIEW_CHUNK_TOKEN_BUDGET,
-        maxOutputTokens: config.MAX_OUTPUT_TOKENS,
-        severityThreshold: config.REVIEW_SEVERITY_THRESHOLD,
-        selfCheck: config.SELF_CHECK === 'on',
-      },
+      settings: reviewSettingsFromConfig(config),
       selfCheckModel,
       now,
       newId: () => `p_${randomBytes(9).toString('base64url')}`,

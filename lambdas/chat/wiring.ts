@@ -32,6 +32,7 @@ import { createReviewGitHub, describeReviewGitHubError } from '../review/github-
 import { formatRef } from '../review/plan';
 import type { ReviewDeps } from '../review/ports';
 import { createSelfCheckModel } from '../review/self-check-model';
+import { reviewSettingsFromConfig } from '../review/settings';
 import { createPlanReviewTool } from '../review/tool';
 import { createTurnBudget } from '../sessions/budget';
 import { createConsentBindings } from '../sessions/consents';
@@ -148,15 +149,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     github: createReviewGitHub(access, signal),
     plans,
     model: onUsage ? observeUsage(model, onUsage) : model,
-    settings: {
-      pathPrefixes: config.REVIEW_PATH_PREFIXES,
-      planTtlHours: config.PLAN_TTL_HOURS,
-      leaseSeconds: config.REVIEW_LEASE_SECONDS,
-      chunkTokenBudget: config.REVIEW_CHUNK_TOKEN_BUDGET,
-      maxOutputTokens: config.MAX_OUTPUT_TOKENS,
-      severityThreshold: config.REVIEW_SEVERITY_THRESHOLD,
-      selfCheck: config.SELF_CHECK === 'on',
-    },
+    settings: reviewSettingsFromConfig(config),
     selfCheckModel: onUsage ? observeUsage(selfCheckModel, onUsage) : selfCheckModel,
     now,
     newId: () => `p_${randomBytes(9).toString('base64url')}`,
