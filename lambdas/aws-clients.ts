@@ -63,42 +63,50 @@ function http1Handler(timeouts: AwsTimeouts): NodeHttpHandlerOptions {
  * can all land on one, losing a turn's save.
  */
 export function createDynamoDbClient(settings: AwsClientSettings): DynamoDBClient {
-  return new DynamoDBClient({
-    region: settings.region,
-    endpoint: settings.endpoint,
-    credentials: settings.credentials,
-    requestHandler: new ResetRetryHandler(http1Handler(settings.timeouts)),
-  });
+  return withoutSdkLogging(
+    new DynamoDBClient({
+      region: settings.region,
+      endpoint: settings.endpoint,
+      credentials: settings.credentials,
+      requestHandler: new ResetRetryHandler(http1Handler(settings.timeouts)),
+    }),
+  );
 }
 
 /** Secrets Manager (the webhook secret). */
 export function createSecretsManagerClient(settings: AwsClientSettings): SecretsManagerClient {
-  return new SecretsManagerClient({
-    region: settings.region,
-    endpoint: settings.endpoint,
-    credentials: settings.credentials,
-    requestHandler: http1Handler(settings.timeouts),
-  });
+  return withoutSdkLogging(
+    new SecretsManagerClient({
+      region: settings.region,
+      endpoint: settings.endpoint,
+      credentials: settings.credentials,
+      requestHandler: http1Handler(settings.timeouts),
+    }),
+  );
 }
 
 /** SQS (the auto-review queue). */
 export function createSqsClient(settings: AwsClientSettings): SQSClient {
-  return new SQSClient({
-    region: settings.region,
-    endpoint: settings.endpoint,
-    credentials: settings.credentials,
-    requestHandler: http1Handler(settings.timeouts),
-  });
+  return withoutSdkLogging(
+    new SQSClient({
+      region: settings.region,
+      endpoint: settings.endpoint,
+      credentials: settings.credentials,
+      requestHandler: http1Handler(settings.timeouts),
+    }),
+  );
 }
 
 /** AgentCore Identity's data plane (per-user GitHub tokens). */
 export function createAgentCoreClient(settings: AwsClientSettings): BedrockAgentCoreClient {
-  return new BedrockAgentCoreClient({
-    region: settings.region,
-    endpoint: settings.endpoint,
-    credentials: settings.credentials,
-    requestHandler: http1Handler(settings.timeouts),
-  });
+  return withoutSdkLogging(
+    new BedrockAgentCoreClient({
+      region: settings.region,
+      endpoint: settings.endpoint,
+      credentials: settings.credentials,
+      requestHandler: http1Handler(settings.timeouts),
+    }),
+  );
 }
 
 /**
@@ -109,12 +117,26 @@ export function createAgentCoreClient(settings: AwsClientSettings): BedrockAgent
  * never be the one to fire. One attempt: the adapter retries, and only before any output.
  */
 export function createBedrockRuntimeClient(settings: AwsClientSettings): BedrockRuntimeClient {
-  return new BedrockRuntimeClient({
-    region: settings.region,
-    endpoint: settings.endpoint,
-    credentials: settings.credentials,
-    maxAttempts: 1,
-    // A new session per request is the SDK's own default for this client; replacing its options must keep it.
-    requestHandler: { requestTimeout: 2 * settings.timeouts.modelIdleMs, disableConcurrentStreams: true },
-  });
+  return withoutSdkLogging(
+    new BedrockRuntimeClient({
+      region: settings.region,
+      endpoint: settings.endpoint,
+      credentials: settings.credentials,
+      maxAttempts: 1,
+      // A new session per request is the SDK's own default for this client; replacing its options must keep it.
+      requestHandler: { requestTimeout: 2 * settings.timeouts.modelIdleMs, disableConcurrentStreams: true },
+    }),
+  );
+}
+
+/**
+ * Removes the SDK's logger middleware. We configure no SDK logger, yet the middleware still runs every input and
+ * output through the schema's sensitive-data filter on each call, for a no-op logger: measurable CPU per chat turn
+ * (docs/performance.md (f)). Errors still reach our code as thrown errors, and we log those ourselves.
+ */
+export function withoutSdkLogging<C extends { middlewareStack: { remove(name: string): boolean } }>(
+  client: C,
+): C {
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
 }
