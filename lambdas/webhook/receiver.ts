@@ -46,10 +46,12 @@ class DeadlineError extends Error {}
  * of the repo on the queue (202). A dependency failure is 503, and the delivery is released so a redelivery works.
  */
 export async function receiveDelivery(deps: ReceiverDeps, request: WebhookRequest): Promise<WebhookResponse> {
-  if (request.method !== 'POST') return reply(405, { error: 'method_not_allowed' });
+  if (request.method !== 'POST') return refuse(405, 'method_not_allowed', 'Only POST is accepted');
   if (request.body.length > deps.maxBodyBytes) {
     deps.metrics.delivery('rejected');
-    return reply(413, { error: 'payload_too_large', limit_bytes: deps.maxBodyBytes });
+    return refuse(413, 'payload_too_large', `The body is over ${deps.maxBodyBytes} bytes`, {
+      limit_bytes: deps.maxBodyBytes,
+    });
   }
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -62,7 +64,11 @@ export async function receiveDelivery(deps: ReceiverDeps, request: WebhookReques
       deliveryId: safeDeliveryId(request.headers['x-github-delivery']),
       error: error instanceof DeadlineError ? 'deadline' : (error as Error).name,
     });
-    return reply(503, { error: 'unavailable', retry: 'redeliver this delivery from the hook settings' });
+    return refuse(
+      503,
+      'unavailable',
+      'The delivery could not be handled now; redeliver it from the hook settings',
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -81,29 +87,26 @@ async function handleVerified(deps: ReceiverDeps, request: WebhookRequest): Prom
     deps.logger.warn('webhook delivery refused: bad or missing signature', {
       deliveryId: safeDeliveryId(request.headers['x-github-delivery']),
     });
-    return reply(401, { error: 'invalid_signature' });
+    return refuse(401, 'invalid_signature', 'X-Hub-Signature-256 is missing or does not match the body');
   }
 
   const event = request.headers['x-github-event'];
   const deliveryId = safeDeliveryId(request.headers['x-github-delivery']);
   if (event === undefined || deliveryId === undefined) {
-    return reply(400, { error: 'bad_request', message: 'X-GitHub-Event and X-GitHub-Delivery are required' });
+    return refuse(400, 'bad_request', 'X-GitHub-Event and X-GitHub-Delivery are required');
   }
   let payload: unknown;
   try {
     payload = JSON.parse(request.body.toString('utf8'));
   } catch {
-    return reply(400, {
-      error: 'bad_request',
-      message: 'the body is not JSON (set the hook content type to application/json)',
-    });
+    return refuse(400, 'bad_request', 'The body is not JSON (set the hook content type to application/json)');
   }
   let intent: ReturnType<typeof classifyDelivery>;
   try {
     intent = classifyDelivery(event, payload);
   } catch (error) {
     if (!(error instanceof DeliveryPayloadError)) throw error;
-    return reply(400, { error: 'bad_request', message: error.message });
+    return refuse(400, 'bad_request', error.message);
   }
   if (intent.kind === 'ping') {
     deps.metrics.delivery('ignored');
@@ -155,4 +158,14 @@ function safeDeliveryId(value: string | undefined): string | undefined {
 
 function reply(statusCode: number, body: Record<string, unknown>): WebhookResponse {
   return { statusCode, body };
+}
+
+/** A refusal in the project's error shape: a sentence, a stable code and when (GitHub shows it under Recent Deliveries). */
+function refuse(
+  statusCode: number,
+  type: string,
+  error: string,
+  extra: Record<string, unknown> = {},
+): WebhookResponse {
+  return reply(statusCode, { error, type, timestamp: new Date().toISOString(), ...extra });
 }

@@ -125,6 +125,7 @@ describe('receiveDelivery', () => {
     const response = await receiveDelivery(deps, delivery(opened(), { signature: null }));
 
     expect(response.statusCode).toBe(401);
+    expect(response.body).toMatchObject({ type: 'invalid_signature', timestamp: expect.any(String) });
     expect(calls).toEqual([]);
     expect(outcomes).toEqual(['rejected']);
   });
