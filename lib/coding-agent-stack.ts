@@ -90,10 +90,10 @@ export class CodingAgentStack extends Stack {
             modelId: settings.selfCheckModelId,
             access: accessTo(settings.selfCheckModelId),
           };
-    this.chat = addChatFunction(this, {
+    // What both the chat function and the auto-review worker review with: the model, the plans, the user's identity.
+    const reviewer = {
       modelId: settings.modelId,
       modelAccess: accessTo(settings.modelId),
-      sessionsTable: this.tables.sessions,
       plansTable: this.tables.plans,
       workloadIdentityName: settings.workloadIdentityName,
       workloadIdentityRef: this.workloadIdentity.ref,
@@ -103,6 +103,10 @@ export class CodingAgentStack extends Stack {
       oauthScopes: settings.oauthScopes,
       returnUrls: settings.returnUrls,
       reviewPathPrefixes: settings.reviewPathPrefixes,
+    };
+    this.chat = addChatFunction(this, {
+      ...reviewer,
+      sessionsTable: this.tables.sessions,
       corsOrigins: settings.corsOrigins,
       timeoutSeconds: settings.chatTimeoutSeconds,
       memoryMb: settings.chatMemoryMb,
@@ -129,17 +133,7 @@ export class CodingAgentStack extends Stack {
     this.alarms = addAlarms(this, settings, { metrics, fn: this.chat.fn, alias: this.chat.alias, tables });
     if (settings.autoReview) {
       this.autoReview = addAutoReview(this, {
-        modelId: settings.modelId,
-        modelAccess: accessTo(settings.modelId),
-        plansTable: this.tables.plans,
-        workloadIdentityName: settings.workloadIdentityName,
-        workloadIdentityRef: this.workloadIdentity.ref,
-        providerName: settings.providerName,
-        providerRef: this.oauthProvider.providerName,
-        clientSecretArn: this.oauthProvider.secretArnPattern,
-        oauthScopes: settings.oauthScopes,
-        returnUrls: settings.returnUrls,
-        reviewPathPrefixes: settings.reviewPathPrefixes,
+        ...reviewer,
         reviewSeverityThreshold: settings.reviewSeverityThreshold,
         selfCheck: settings.selfCheck,
         selfCheckModel,
