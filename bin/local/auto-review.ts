@@ -13,7 +13,7 @@ import { loadWebhookConfig } from '../../lambdas/webhook/config';
 import { createReceiverDeps } from '../../lambdas/webhook/wiring';
 import { type LocalQueue, startLocalQueue } from '../../test/support/queue-standin';
 import { toFunctionUrlEvent } from './function-url';
-import { isAllowedHost, readBodyWithin, refuse } from './request-guards';
+import { listenNames, readGuardedBody } from './request-guards';
 
 /** The local webhook secret when WEBHOOK_SECRET is not set: local runs only, never a deployed stack's. */
 export const LOCAL_WEBHOOK_SECRET = 'local-webhook-secret-not-for-production';
@@ -80,28 +80,16 @@ export async function startLocalAutoReview(options: LocalAutoReviewOptions): Pro
   );
   const handler = createWebhookHandler(receiverDeps);
   const maxBodyBytes = receiverDeps.maxBodyBytes + 64 * 1024;
-  const extraHosts = options.host && !['0.0.0.0', '::'].includes(options.host) ? [options.host] : [];
+  const extraHosts = listenNames(options.host);
 
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
-    if (!isAllowedHost(req.headers.host, extraHosts)) {
-      return refuse(
-        req,
-        res,
-        421,
-        'misdirected_request',
-        'The local webhook answers only localhost, 127.0.0.1 or [::1]',
-      );
-    }
-    const body = await readBodyWithin(req, maxBodyBytes);
-    if (body === 'too_large') {
-      return refuse(
-        req,
-        res,
-        413,
-        'payload_too_large',
-        `The body is over ${receiverDeps.maxBodyBytes} bytes`,
-      );
-    }
+    const body = await readGuardedBody(req, res, {
+      extraHosts,
+      maxBodyBytes,
+      who: 'The local webhook',
+      tooLarge: `The body is over ${receiverDeps.maxBodyBytes} bytes`,
+    });
+    if (body === undefined) return;
     // Auth NONE: a function URL sends no authorizer; the handler's HMAC check is the only gate, as in AWS.
     const result = await handler(toFunctionUrlEvent(req, body, undefined));
     const answer = typeof result === 'string' ? { statusCode: 200, body: result, headers: {} } : result;

@@ -10,7 +10,7 @@ import {
   LocalResponseStream,
   type StreamedResponseHead,
 } from './lambda-runtime';
-import { isAllowedHost, readBodyWithin, refuse } from './request-guards';
+import { listenNames, readGuardedBody } from './request-guards';
 
 /** A local stand-in for the Lambda function URL in front of a streaming handler (RESPONSE_STREAM, AWS_IAM). */
 export interface LocalFunctionUrl {
@@ -53,7 +53,7 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
   const functionName = options.functionName ?? 'github-coding-agent-chat';
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES + 64 * 1024;
   // A concrete listen address (not a wildcard) is a name this server may be called by, too.
-  const extraHosts = options.host && !['0.0.0.0', '::'].includes(options.host) ? [options.host] : [];
+  const extraHosts = listenNames(options.host);
 
   const server = createServer((req, res) => {
     void serve(req, res).catch((error: unknown) => {
@@ -63,26 +63,13 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
   });
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // DNS rebinding: a page on another site whose name now resolves to 127.0.0.1 still sends its own name as Host.
-    if (!isAllowedHost(req.headers.host, extraHosts)) {
-      return refuse(
-        req,
-        res,
-        421,
-        'misdirected_request',
-        'The local server answers only requests addressed to localhost, 127.0.0.1 or [::1]',
-      );
-    }
-    const body = await readBodyWithin(req, maxBodyBytes);
-    if (body === 'too_large') {
-      return refuse(
-        req,
-        res,
-        413,
-        'payload_too_large',
-        `The body is over ${maxBodyBytes} bytes; the limit is ${MAX_BODY_BYTES}`,
-      );
-    }
+    const body = await readGuardedBody(req, res, {
+      extraHosts,
+      maxBodyBytes,
+      who: 'The local server',
+      tooLarge: `The body is over ${maxBodyBytes} bytes; the limit is ${MAX_BODY_BYTES}`,
+    });
+    if (body === undefined) return;
     const userName = options.allowUserHeader ? headerValue(req, 'x-local-user') : undefined;
     const userArn = userName ? `arn:aws:iam::000000000000:user/${userName}` : options.userArn;
     const event = toFunctionUrlEvent(req, body, userArn);

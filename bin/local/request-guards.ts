@@ -88,3 +88,41 @@ export function refuse(
     setTimeout(() => req.socket.destroy(), 250).unref();
   });
 }
+
+/** What a local function-URL stand-in accepts: its names and its body size, and how it names itself in a refusal. */
+export interface LocalRequestGuard {
+  /** Concrete listen addresses (see {@link listenNames}) besides the loopback names. */
+  extraHosts: readonly string[];
+  maxBodyBytes: number;
+  /** E.g. "The local server": the start of the 421 message. */
+  who: string;
+  /** The 413 message. */
+  tooLarge: string;
+}
+
+/** The names a server listening on `host` may also be called by: a concrete address, never a wildcard. */
+export function listenNames(host: string | undefined): string[] {
+  return host && !['0.0.0.0', '::'].includes(host) ? [host] : [];
+}
+
+/**
+ * The request's body once its `Host` is one of ours (else 421) and it fits (else 413); undefined when the request was
+ * refused and answered already.
+ */
+export async function readGuardedBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  guard: LocalRequestGuard,
+): Promise<Buffer | undefined> {
+  // DNS rebinding: a page on another site whose name now resolves to 127.0.0.1 still sends its own name as Host.
+  if (!isAllowedHost(req.headers.host, guard.extraHosts)) {
+    refuse(req, res, 421, 'misdirected_request', `${guard.who} answers only localhost, 127.0.0.1 or [::1]`);
+    return undefined;
+  }
+  const body = await readBodyWithin(req, guard.maxBodyBytes);
+  if (body === 'too_large') {
+    refuse(req, res, 413, 'payload_too_large', guard.tooLarge);
+    return undefined;
+  }
+  return body;
+}
