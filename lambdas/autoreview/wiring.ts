@@ -54,10 +54,16 @@ export function createWorkerDeps(config: WorkerConfig, overrides: WorkerOverride
   const reviewMetrics: MetricsPort | undefined = emf
     ? createEmfMetrics({ namespace: config.METRICS_NAMESPACE, service: config.METRICS_SERVICE, logger })
     : undefined;
+  // One Bedrock client for the review model and the self-check's own model (one connection pool), made on first use.
+  let bedrockClient: Pick<BedrockRuntimeClient, 'send'> | undefined;
+  const bedrock = () => {
+    bedrockClient ??= overrides.bedrock ?? createBedrockRuntimeClient(aws);
+    return bedrockClient;
+  };
   const bareModel =
     overrides.model ??
     createBedrockModel({
-      client: overrides.bedrock ?? createBedrockRuntimeClient(aws),
+      client: bedrock(),
       modelId: config.MODEL_ID,
       idleTimeoutMs: config.MODEL_IDLE_TIMEOUT_MS,
       promptCache: config.PROMPT_CACHE,
@@ -70,7 +76,7 @@ export function createWorkerDeps(config: WorkerConfig, overrides: WorkerOverride
   const selfCheckModel = createSelfCheckModel(config, {
     model,
     modelOverridden: overrides.model !== undefined,
-    bedrock: () => overrides.bedrock ?? createBedrockRuntimeClient(aws),
+    bedrock,
     logger,
     metrics: reviewMetrics,
   });

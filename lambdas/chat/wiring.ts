@@ -75,11 +75,17 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
   const aws = { region: config.AWS_REGION, timeouts: awsTimeouts(config) };
   const dynamo = overrides.dynamo ?? createDynamoDbClient(aws);
   const metrics = overrides.metrics ?? createMetrics(config, logger);
+  // One Bedrock client for the review model and the self-check's own model (one connection pool), made on first use.
+  let bedrockClient: Pick<BedrockRuntimeClient, 'send'> | undefined;
+  const bedrock = () => {
+    bedrockClient ??= overrides.bedrock ?? createBedrockRuntimeClient(aws);
+    return bedrockClient;
+  };
   const bareModel =
     overrides.model ??
     createBedrockModel({
       // Retries are the adapter's: it only retries while nothing has been streamed yet.
-      client: overrides.bedrock ?? createBedrockRuntimeClient(aws),
+      client: bedrock(),
       modelId: config.MODEL_ID,
       idleTimeoutMs: config.MODEL_IDLE_TIMEOUT_MS,
       promptCache: config.PROMPT_CACHE,
@@ -93,7 +99,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
   const selfCheckModel = createSelfCheckModel(config, {
     model,
     modelOverridden: overrides.model !== undefined,
-    bedrock: () => overrides.bedrock ?? createBedrockRuntimeClient(aws),
+    bedrock,
     retry: overrides.modelRetry,
     logger,
     metrics,
