@@ -5,6 +5,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsCredentialIdentity, NodeHttpHandlerOptions } from '@smithy/types';
 import type { Config } from './config';
+import { withJsonFastPath } from './dynamodb-json';
 import { ResetRetryHandler } from './reset-retry-handler';
 
 /**
@@ -57,19 +58,22 @@ function http1Handler(timeouts: AwsTimeouts): NodeHttpHandlerOptions {
 }
 
 /**
- * DynamoDB (sessions, plans, consent bindings); the SDK's standard retries still apply to each timed-out attempt. A
+ * DynamoDB (sessions, plans, consent bindings), its item and query calls on the JSON fast path (withJsonFastPath);
+ * the SDK's standard retry classification and backoff still apply to each timed-out attempt. A
  * request that a reused keep-alive connection lost to the server closing it is sent once more on a new connection
  * (ResetRetryHandler): otherwise, after an idle spell, every pooled connection is stale and the SDK's three attempts
  * can all land on one, losing a turn's save.
  */
 export function createDynamoDbClient(settings: AwsClientSettings): DynamoDBClient {
-  return withoutSdkLogging(
-    new DynamoDBClient({
-      region: settings.region,
-      endpoint: settings.endpoint,
-      credentials: settings.credentials,
-      requestHandler: new ResetRetryHandler(http1Handler(settings.timeouts)),
-    }),
+  return withJsonFastPath(
+    withoutSdkLogging(
+      new DynamoDBClient({
+        region: settings.region,
+        endpoint: settings.endpoint,
+        credentials: settings.credentials,
+        requestHandler: new ResetRetryHandler(http1Handler(settings.timeouts)),
+      }),
+    ),
   );
 }
 

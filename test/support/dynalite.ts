@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { withJsonFastPath } from '../../lambdas/dynamodb-json';
 
 /** A running in-memory dynalite (the real DynamoDB HTTP API) and a client pointed at it. */
 export interface LocalDynamo {
@@ -14,7 +15,8 @@ export const DYNALITE_KEEP_ALIVE_MS = 65_000;
 
 /**
  * Starts dynalite on an ephemeral loopback port. `path` persists to disk; in memory otherwise. `client` builds the
- * client pointed at it (default: a plain SDK client).
+ * client pointed at it (default: an SDK client whose item and query commands take the JSON path, as the functions'
+ * clients do; other commands, such as CreateTable, go through the SDK).
  */
 export async function startDynalite(
   options: { path?: string; port?: number; client?: (endpoint: string) => DynamoDBClient } = {},
@@ -30,11 +32,13 @@ export async function startDynalite(
   const endpoint = `http://127.0.0.1:${port}`;
   const client =
     options.client?.(endpoint) ??
-    new DynamoDBClient({
-      endpoint,
-      region: 'ap-southeast-2',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    withJsonFastPath(
+      new DynamoDBClient({
+        endpoint,
+        region: 'ap-southeast-2',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
   return {
     endpoint,
     client,
