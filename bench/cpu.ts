@@ -13,8 +13,10 @@ export interface CpuSide {
 export interface CpuResult {
   server: CpuSide;
   floor: CpuSide;
-  /** server / floor per-turn CPU. */
+  /** server / floor per-turn CPU, over all rounds. */
   ratio: number;
+  /** server / floor per-turn CPU of each round, in order. */
+  roundRatios: number[];
 }
 
 interface CpuUsage {
@@ -25,12 +27,15 @@ interface CpuUsage {
 /** The answer both sides relay: the (a) row's model, four deltas at once. */
 const ANSWER = ['Hello', ' from', ' the', ' bench'];
 const WARM_UP_TURNS = 50;
+/** The turns are run in this many rounds, the two sides alternating, so machine drift weighs on both alike. */
+const ROUNDS = 5;
 
 /**
  * (f) CPU time per turn of the server process (the chat function's handler behind the function-URL stand-in) and, in
  * the same run, of a bare relay floor (node:http + ConverseStream + SSE, see cpu-process.ts), both relaying the same
  * Bedrock stand-in. The stand-ins (Bedrock, dynalite) run in this process, so only each side's own work is counted.
- * Turns run one at a time after a warm-up; every server turn is a new session, so it also saves its messages.
+ * Turns run one at a time after a warm-up, in rounds that alternate the two sides (and which goes first); every
+ * server turn is a new session, so it also saves its messages.
  */
 export async function measureCpu(turns: number): Promise<CpuResult> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -50,22 +55,39 @@ export async function measureCpu(turns: number): Promise<CpuResult> {
     SESSIONS_TABLE: 'bench-sessions',
     PLANS_TABLE: 'bench-plans',
   };
+  const floor = await startSide('floor', env);
+  const server = await startSide('server', env);
   try {
-    // Alternating would mix the two processes' caches; one after the other, each fully warmed, is fairer.
-    const floor = await measureSide('floor', env, turns);
-    const server = await measureSide('server', env, turns);
-    return { server, floor, ratio: server.perTurnMs / floor.perTurnMs };
+    const perRound = Math.max(1, Math.round(turns / ROUNDS));
+    const totals = { floor: emptySide(), server: emptySide() };
+    const roundRatios: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? [floor, server] : [server, floor];
+      const measured = new Map<Side, CpuSide>();
+      for (const side of order) measured.set(side, await measureRound(side, perRound));
+      const floorRound = measured.get(floor) ?? emptySide();
+      const serverRound = measured.get(server) ?? emptySide();
+      roundRatios.push(serverRound.perTurnMs / floorRound.perTurnMs);
+      add(totals.floor, floorRound);
+      add(totals.server, serverRound);
+    }
+    const result = { server: perTurn(totals.server), floor: perTurn(totals.floor) };
+    return { ...result, ratio: result.server.perTurnMs / result.floor.perTurnMs, roundRatios };
   } finally {
+    await Promise.all([floor.stop(), server.stop()]);
     await dynamo.close();
     await bedrock.close();
   }
 }
 
-async function measureSide(
-  mode: 'server' | 'floor',
-  env: Record<string, string | undefined>,
-  turns: number,
-): Promise<CpuSide> {
+interface Side {
+  chat: () => ReturnType<typeof timeChat>;
+  cpu: () => Promise<CpuUsage>;
+  stop: () => Promise<void>;
+}
+
+/** Starts one side's process and warms it up. */
+async function startSide(mode: 'server' | 'floor', env: Record<string, string | undefined>): Promise<Side> {
   const child = fork('bench/cpu-process.ts', [mode], {
     // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each side there (open it in Chrome DevTools).
     execArgv: [
@@ -77,27 +99,55 @@ async function measureSide(
     // EMF metric lines go to stdout, as in Lambda; nobody reads them here.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  try {
-    const { url } = await reply<{ url: string }>(child, (message) => 'url' in message);
-    const chat = () => timeChat(url, { message: 'hi' });
-    await runConcurrent(WARM_UP_TURNS, 1, chat);
-    const before = await cpuOf(child);
-    const timings = await runConcurrent(turns, 1, chat);
-    const after = await cpuOf(child);
-    const userMs = (after.user - before.user) / 1000;
-    const systemMs = (after.system - before.system) / 1000;
-    return {
-      perTurnMs: (userMs + systemMs) / turns,
-      userMs: userMs / turns,
-      systemMs: systemMs / turns,
-      turns,
-      errors: timings.filter((timing) => !timing.ok).length,
-    };
-  } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.disconnect();
-    await exited;
-  }
+  const { url } = await reply<{ url: string }>(child, (message) => 'url' in message);
+  const side: Side = {
+    chat: () => timeChat(url, { message: 'hi' }),
+    cpu: () => cpuOf(child),
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.disconnect();
+      await exited;
+    },
+  };
+  await runConcurrent(WARM_UP_TURNS, 1, side.chat);
+  return side;
+}
+
+/** CPU time of `turns` sequential turns on one side (totals, not yet per turn). */
+async function measureRound(side: Side, turns: number): Promise<CpuSide> {
+  const before = await side.cpu();
+  const timings = await runConcurrent(turns, 1, side.chat);
+  const after = await side.cpu();
+  const userMs = (after.user - before.user) / 1000;
+  const systemMs = (after.system - before.system) / 1000;
+  return {
+    perTurnMs: (userMs + systemMs) / turns,
+    userMs,
+    systemMs,
+    turns,
+    errors: timings.filter((timing) => !timing.ok).length,
+  };
+}
+
+function emptySide(): CpuSide {
+  return { perTurnMs: 0, userMs: 0, systemMs: 0, turns: 0, errors: 0 };
+}
+
+function add(total: CpuSide, round: CpuSide): void {
+  total.userMs += round.userMs;
+  total.systemMs += round.systemMs;
+  total.turns += round.turns;
+  total.errors += round.errors;
+}
+
+function perTurn(total: CpuSide): CpuSide {
+  return {
+    perTurnMs: (total.userMs + total.systemMs) / total.turns,
+    userMs: total.userMs / total.turns,
+    systemMs: total.systemMs / total.turns,
+    turns: total.turns,
+    errors: total.errors,
+  };
 }
 
 async function cpuOf(child: ChildProcess): Promise<CpuUsage> {

@@ -163,7 +163,8 @@ if (only.has('f')) {
       ],
     ),
   );
-  console.log(`server / bare relay: ${cpu.ratio.toFixed(2)}× (target ≤ 1.5×)`);
+  const rounds = cpu.roundRatios.map((ratio) => `${ratio.toFixed(2)}×`).join(', ');
+  console.log(`server / bare relay: ${cpu.ratio.toFixed(2)}× (target ≤ 1.5×); by round: ${rounds}`);
 }
 
 if (only.has('w')) {
