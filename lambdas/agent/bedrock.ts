@@ -10,6 +10,7 @@ import {
   type SystemContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import type { DocumentType } from '@smithy/types';
+import { followAbort } from '../abort';
 import type { Logger } from '../log';
 import { DependencyTimeoutError, isDependencyTimeout } from '../timeouts';
 import { toBedrockJsonSchema } from './bedrock-schema';
@@ -200,20 +201,21 @@ async function* streamOnce(
   turnSignal: AbortSignal | undefined,
   idleTimeoutMs: number,
 ): AsyncGenerator<ModelStreamEvent> {
-  const idle = new AbortController();
+  // Aborted by the idle timer or the turn, whichever comes first; its reason says which.
+  const call = new AbortController();
   const timer = setTimeout(
-    () => idle.abort(new DependencyTimeoutError('Bedrock', idleTimeoutMs)),
+    () => call.abort(new DependencyTimeoutError('Bedrock', idleTimeoutMs)),
     idleTimeoutMs,
   );
-  const signal = turnSignal ? AbortSignal.any([turnSignal, idle.signal]) : idle.signal;
-  const stopped = () =>
-    signal.aborted ? (idle.signal.aborted ? idle.signal.reason : signal.reason) : undefined;
+  const unfollow = followAbort(turnSignal, call);
+  const stopped = () => (call.signal.aborted ? call.signal.reason : undefined);
   try {
-    yield* streamEvents(client, input, signal, () => timer.refresh());
+    yield* streamEvents(client, input, call.signal, () => timer.refresh());
   } catch (error) {
     throw stopped() ?? error;
   } finally {
     clearTimeout(timer);
+    unfollow();
   }
   const reason = stopped();
   if (reason !== undefined) throw reason;

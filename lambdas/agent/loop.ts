@@ -1,3 +1,4 @@
+import { followAbort } from '../abort';
 import type { Logger } from '../log';
 import { loadPrompt } from '../prompts';
 import { isDependencyTimeout } from '../timeouts';
@@ -73,6 +74,34 @@ const MAX_TOOL_RESULT_CHARS = 24_000;
  * Never throws for model or tool failures: they end the turn as a `failed` outcome with a stable code.
  */
 export async function runAgentTurn(deps: AgentDeps, input: AgentTurnInput): Promise<AgentTurnResult> {
+  // One deadline for the whole turn: model calls and tools (GitHub waits, the review planner) all stop in time to save
+  // the turn and end the stream. A tool that finds a dependency hung stops the turn the way a client that left does.
+  // Both, and the caller's signal, abort one controller; the timer and the link end with the turn.
+  const turn = new AbortController();
+  let outOfTime = false;
+  const deadline = setTimeout(
+    () => {
+      outOfTime = true;
+      turn.abort(new DOMException('The turn ran out of time', 'TimeoutError'));
+    },
+    Math.max(1, input.remainingMs() - deps.limits.reserveMs),
+  );
+  const unfollow = followAbort(input.context.signal, turn);
+  try {
+    return await iterate(deps, input, turn, () => outOfTime);
+  } finally {
+    clearTimeout(deadline);
+    unfollow();
+  }
+}
+
+/** The model/tool rounds of {@link runAgentTurn}, under its controller. */
+async function iterate(
+  deps: AgentDeps,
+  input: AgentTurnInput,
+  turn: AbortController,
+  outOfTime: () => boolean,
+): Promise<AgentTurnResult> {
   const { model, limits, logger } = deps;
   const { emit } = input;
   const { specs: toolSpecs, byName: toolsByName } = input.tools;
@@ -85,26 +114,17 @@ export async function runAgentTurn(deps: AgentDeps, input: AgentTurnInput): Prom
     readUntrusted: guard.readUntrusted,
   });
 
-  // One deadline for the whole turn: model calls and tools (GitHub waits, the review planner) all stop in time to save
-  // the turn and end the stream.
-  const budget = AbortSignal.timeout(Math.max(1, input.remainingMs() - limits.reserveMs));
-  // A tool that finds a dependency hung stops the turn the way a client that left does: through the signal.
-  const stop = new AbortController();
-  const signal = AbortSignal.any([
-    budget,
-    stop.signal,
-    ...(input.context.signal ? [input.context.signal] : []),
-  ]);
+  const { signal } = turn;
   const toolContext: ToolContext = {
     ...input.context,
     emit,
     signal,
     sessionUntrusted: () => guard.readUntrusted,
-    stopTurn: (reason) => stop.abort(reason),
+    stopTurn: (reason) => turn.abort(reason),
   };
 
   for (let iteration = 0; iteration < limits.maxIterations; iteration++) {
-    if (budget.aborted || input.remainingMs() - limits.reserveMs <= 0) return done(timeLimit());
+    if (outOfTime() || input.remainingMs() - limits.reserveMs <= 0) return done(timeLimit());
     if (signal.aborted) return done(stopped(signal.reason));
 
     let text = '';
@@ -133,7 +153,7 @@ export async function runAgentTurn(deps: AgentDeps, input: AgentTurnInput): Prom
         }
       }
     } catch (error) {
-      if (budget.aborted && !input.context.signal?.aborted) return done(timeLimit());
+      if (outOfTime() && !input.context.signal?.aborted) return done(timeLimit());
       if (signal.aborted) return done(stopped(signal.reason));
       if (error instanceof ModelError) {
         logger?.warn('Model call failed', { code: error.code, iteration });
