@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createBedrockModel } from '../agent/bedrock';
@@ -21,6 +20,7 @@ import { createEmfMetrics } from '../metrics/emf';
 import { meterModel } from '../metrics/model-meter';
 import type { MetricsPort } from '../metrics/port';
 import { priceFor } from '../metrics/prices';
+import { randomToken } from '../random-token';
 import { createReviewGitHub } from '../review/github-adapter';
 import { createSelfCheckModel } from '../review/self-check-model';
 import { reviewSettingsFromConfig } from '../review/settings';
@@ -116,7 +116,7 @@ export function createWorkerDeps(config: WorkerConfig, overrides: WorkerOverride
       settings: reviewSettingsFromConfig(config),
       selfCheckModel,
       now,
-      newId: () => `p_${randomBytes(9).toString('base64url')}`,
+      newId: () => `p_${randomToken(9, 'base64url')}`,
       logger,
       metrics: reviewMetrics,
     }),

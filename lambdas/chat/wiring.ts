@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createBedrockModel, type RetryPolicy } from '../agent/bedrock';
@@ -27,6 +26,7 @@ import type { MetricsPort } from '../metrics/port';
 import { priceFor } from '../metrics/prices';
 import { meterTokenPort } from '../metrics/token-port-meter';
 import { loadPrompt } from '../prompts';
+import { randomToken } from '../random-token';
 import { parsePlanCommand, runPlanCommand } from '../review/commands';
 import { createReviewGitHub, describeReviewGitHubError } from '../review/github-adapter';
 import { formatRef } from '../review/plan';
@@ -158,7 +158,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
     settings: reviewSettingsFromConfig(config),
     selfCheckModel: onUsage ? observeUsage(selfCheckModel, onUsage) : selfCheckModel,
     now,
-    newId: () => `p_${randomBytes(9).toString('base64url')}`,
+    newId: () => `p_${randomToken(9, 'base64url')}`,
     logger,
     metrics,
   });
@@ -206,7 +206,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       writes: pendingWriteStore,
       ttlMinutes: config.WRITE_APPROVAL_TTL_MINUTES,
       now,
-      newId: () => randomBytes(9).toString('base64url'),
+      newId: () => randomToken(9, 'base64url'),
     }),
   };
 
@@ -235,7 +235,7 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       logger,
     }),
     pendingWrites,
-    newSessionId: () => randomBytes(16).toString('base64url'),
+    newSessionId: () => randomToken(16, 'base64url'),
     logger,
     metrics,
     budget:

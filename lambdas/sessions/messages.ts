@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   type AttributeValue,
   BatchWriteItemCommand,
@@ -11,6 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import type { ChatMessage } from '../agent/model';
+import { randomToken } from '../random-token';
 import { fitMessage, MAX_STORED_MESSAGE_BYTES } from './fit';
 import { repairHistory } from './history';
 
@@ -266,7 +266,7 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       const expiry = expiresAt();
       const at = new Date(now()).toISOString();
       // Sort keys order messages by time, then by position in the turn; the random part keeps concurrent turns apart.
-      const turnKey = `${MSG_PREFIX}${String(now()).padStart(15, '0')}#${randomBytes(4).toString('hex')}`;
+      const turnKey = `${MSG_PREFIX}${String(now()).padStart(15, '0')}#${randomToken(4, 'hex')}`;
       const writes: WriteRequest[] = messages.map((original, index) => {
         const { message, body } = storedForm(original);
         return {
