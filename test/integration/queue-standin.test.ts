@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type LocalQueue, startLocalQueue } from '../support/queue-standin';
 
 const queues: LocalQueue[] = [];
@@ -13,7 +13,6 @@ function queue(consumer: (records: SQSRecord[]) => Promise<SQSBatchResponse>, ba
     maxReceiveCount: 3,
     consumer,
     batchSize,
-    pollMs: 2,
   });
   queues.push(started);
   return started;
@@ -22,6 +21,22 @@ function queue(consumer: (records: SQSRecord[]) => Promise<SQSBatchResponse>, ba
 const ok = async (): Promise<SQSBatchResponse> => ({ batchItemFailures: [] });
 
 describe('local queue stand-in (SQS + redrive + event source mapping)', () => {
+  it('schedules no wake-up while it has nothing to deliver (an idle local server costs no CPU)', async () => {
+    vi.useFakeTimers();
+    try {
+      const q = queue(ok);
+      expect(vi.getTimerCount()).toBe(0);
+
+      q.sendRaw('one');
+      await vi.runAllTimersAsync();
+
+      expect(q.stats()).toMatchObject({ deleted: 1, waiting: 0 });
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('delivers a message once and deletes it after success', async () => {
     const seen: string[] = [];
     const q = queue(async (records) => {

@@ -11,6 +11,8 @@ import type { JobQueue } from '../../lambdas/autoreview/queue';
  * - A message received `maxReceiveCount` times that comes round once more moves to the dead-letter queue instead.
  * - The consumer answers with `batchItemFailures` (ReportBatchItemFailures): the others are deleted; a throw fails
  *   the whole batch.
+ * The poller wakes only when there is something to do (a send, a finished batch, the next message turning visible
+ * again), so an idle queue, like an idle `npm run dev`, costs no CPU.
  */
 export interface LocalQueueOptions {
   visibilityTimeoutMs: number;
@@ -20,8 +22,6 @@ export interface LocalQueueOptions {
   batchSize?: number;
   /** Batches in flight at once (the mapping's maximum concurrency). Default 4. */
   concurrency?: number;
-  /** How often the poller looks for visible messages. Default 5 ms. */
-  pollMs?: number;
 }
 
 /** A message that went to the dead-letter queue. */
@@ -60,6 +60,23 @@ export function startLocalQueue(options: LocalQueueOptions): LocalQueue {
   const counters = { sent: 0, received: 0, deleted: 0 };
   let running = 0;
   let closed = false;
+  // The one pending wake-up of the poller and when it fires (Infinity: none).
+  let wake: NodeJS.Timeout | undefined;
+  let wakeAt = Number.POSITIVE_INFINITY;
+  const pumpAt = (at: number) => {
+    if (closed || at >= wakeAt) return;
+    clearTimeout(wake);
+    wakeAt = at;
+    wake = setTimeout(
+      () => {
+        wake = undefined;
+        wakeAt = Number.POSITIVE_INFINITY;
+        pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
+    wake.unref();
+  };
   const idleWaiters: Array<() => void> = [];
 
   const notifyIfIdle = () => {
@@ -70,6 +87,7 @@ export function startLocalQueue(options: LocalQueueOptions): LocalQueue {
     const messageId = randomUUID();
     messages.set(messageId, { messageId, body, receiveCount: 0, visibleAt: 0, sentAt: Date.now() });
     counters.sent += 1;
+    pumpAt(Date.now());
     return messageId;
   };
 
@@ -117,13 +135,16 @@ export function startLocalQueue(options: LocalQueueOptions): LocalQueue {
         })
         .finally(() => {
           running -= 1;
+          pumpAt(Date.now());
           notifyIfIdle();
         });
     }
+    // Messages in flight (or failed) turn visible again at their timeout: wake up then.
+    let next = Number.POSITIVE_INFINITY;
+    for (const message of messages.values()) next = Math.min(next, message.visibleAt);
+    if (next !== Number.POSITIVE_INFINITY && running < concurrency) pumpAt(Math.max(next, Date.now() + 1));
     notifyIfIdle();
   };
-  const timer = setInterval(pump, options.pollMs ?? 5);
-  timer.unref();
 
   return {
     async send(jobs: AutoReviewJob[]) {
@@ -147,7 +168,7 @@ export function startLocalQueue(options: LocalQueueOptions): LocalQueue {
       }),
     async close() {
       closed = true;
-      clearInterval(timer);
+      clearTimeout(wake);
     },
   };
 
