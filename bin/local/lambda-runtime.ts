@@ -32,7 +32,19 @@ export class LocalResponseStream extends Writable {
     this.contentType = contentType;
   }
 
+  /** Chunks written while the stream was corked arrive together, as one chunk, as Lambda's runtime sends them. */
+  override _writev(
+    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    callback: (error?: Error | null) => void,
+  ): void {
+    this.send(Buffer.concat(chunks.map(({ chunk }) => chunk)), callback);
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.send(chunk, callback);
+  }
+
+  private send(chunk: Buffer, callback: (error?: Error | null) => void): void {
     // The runtime writes the prelude with the first chunk; `end()` without a chunk never writes it.
     if (!this.started) {
       this.started = true;

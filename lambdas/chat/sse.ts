@@ -59,9 +59,21 @@ export function createSseWriter(stream: Writable, heartbeatMs: number): SseWrite
   const written = (error?: Error | null) => {
     if (error) lost(error);
   };
+  // Events written in one tick (a burst of deltas that arrived together, the last one and `done`) leave as one chunk:
+  // the stream is corked at the first and uncorked once the tick's work is done, before any I/O, so nothing waits.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    stream.uncork();
+  };
   const write = (chunk: string) => {
     if (closed || gone.signal.aborted) return;
     if (stream.destroyed) return lost();
+    if (!corked) {
+      corked = true;
+      stream.cork();
+      process.nextTick(uncork);
+    }
     stream.write(chunk, written);
     timer?.refresh();
   };

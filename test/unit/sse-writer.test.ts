@@ -50,3 +50,49 @@ describe('createSseWriter: noticing a client that went away', () => {
     expect(written).toEqual(['data: {"type":"done"}\n\n']);
   });
 });
+
+describe('createSseWriter: coalescing a burst', () => {
+  /** A response stream that records each write it receives, as the runtime's stream would send it. */
+  function batchingSink(): { stream: Writable; writes: string[] } {
+    const writes: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        writes.push(chunk.toString('utf8'));
+        callback();
+      },
+      writev(chunks, callback) {
+        writes.push(chunks.map(({ chunk }) => String(chunk)).join(''));
+        callback();
+      },
+    });
+    return { stream, writes };
+  }
+
+  it('sends the events of one tick as one write, before any I/O runs', async () => {
+    const { stream, writes } = batchingSink();
+    const sse = createSseWriter(stream, 0);
+
+    sse.emit({ type: 'token', content: 'a' });
+    sse.emit({ type: 'token', content: 'b' });
+    sse.emit({ type: 'token', content: 'c' });
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(writes).toEqual([
+      'data: {"type":"token","content":"a"}\n\ndata: {"type":"token","content":"b"}\n\ndata: {"type":"token","content":"c"}\n\n',
+    ]);
+  });
+
+  it('does not hold an event back for a later one', async () => {
+    const { stream, writes } = batchingSink();
+    const sse = createSseWriter(stream, 0);
+
+    sse.emit({ type: 'token', content: 'first' });
+    await new Promise((resolve) => setImmediate(resolve));
+    const afterFirstTick = [...writes];
+    sse.emit({ type: 'token', content: 'second' });
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(afterFirstTick).toEqual(['data: {"type":"token","content":"first"}\n\n']);
+    expect(writes).toHaveLength(2);
+  });
+});
