@@ -75,7 +75,7 @@ const client = createDynamoDbClient({
   region: 'ap-southeast-2',
   endpoint: stub.url,
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  timeouts: { connectMs: 2_000, requestMs: 5_000, modelIdleMs: 5_000 },
+  timeouts: { connectMs: 2_000, requestMs: 5_000 },
 });
 const store = createSessionStore({ client, tableName: 'bench', ttlDays: 30 });
 const previous = {

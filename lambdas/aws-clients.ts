@@ -19,8 +19,6 @@ export interface AwsTimeouts {
   connectMs: number;
   /** A whole DynamoDB or AgentCore request and response, per attempt. */
   requestMs: number;
-  /** Bedrock: silence on the stream (before the first byte or between events), not its total length. */
-  modelIdleMs: number;
 }
 
 /** Where and as whom a client connects; endpoint and credentials only for local stand-ins. */
@@ -33,15 +31,11 @@ export interface AwsClientSettings {
 
 /** The timeouts the config asks for. */
 export function awsTimeouts(
-  config: Pick<
-    Config,
-    'DEPENDENCY_CONNECT_TIMEOUT_MS' | 'DEPENDENCY_REQUEST_TIMEOUT_MS' | 'MODEL_IDLE_TIMEOUT_MS'
-  >,
+  config: Pick<Config, 'DEPENDENCY_CONNECT_TIMEOUT_MS' | 'DEPENDENCY_REQUEST_TIMEOUT_MS'>,
 ): AwsTimeouts {
   return {
     connectMs: config.DEPENDENCY_CONNECT_TIMEOUT_MS,
     requestMs: config.DEPENDENCY_REQUEST_TIMEOUT_MS,
-    modelIdleMs: config.MODEL_IDLE_TIMEOUT_MS,
   };
 }
 
@@ -114,11 +108,12 @@ export function createAgentCoreClient(settings: AwsClientSettings): BedrockAgent
 }
 
 /**
- * Bedrock Runtime for ConverseStream, over HTTP/2. The real bound is the model adapter's idle timer
+ * Bedrock Runtime for ConverseStream, over HTTP/2. The bound is the model adapter's idle timer
  * (`createBedrockModel`'s `idleTimeoutMs`: connection, first byte and every gap between events, never the length of an
- * answer that keeps streaming). The handler's `requestTimeout`, an idle timeout on the HTTP/2 stream, is only a
- * backstop at twice that: when it fires mid-answer the SDK ends the event stream as if it were complete, so it must
- * never be the one to fire. One attempt: the adapter retries, and only before any output.
+ * answer that keeps streaming), which aborts the call; the handler then closes the stream. The handler gets no
+ * `requestTimeout` of its own: it would end an answer that is still streaming as if complete, and its timer outlives
+ * the stream, keeping every finished call's HTTP/2 session and buffers alive for that long (docs/performance.md (f)).
+ * One attempt: the adapter retries, and only before any output.
  */
 export function createBedrockRuntimeClient(settings: AwsClientSettings): BedrockRuntimeClient {
   return withoutSdkLogging(
@@ -128,7 +123,7 @@ export function createBedrockRuntimeClient(settings: AwsClientSettings): Bedrock
       credentials: settings.credentials,
       maxAttempts: 1,
       // A new session per request is the SDK's own default for this client; replacing its options must keep it.
-      requestHandler: { requestTimeout: 2 * settings.timeouts.modelIdleMs, disableConcurrentStreams: true },
+      requestHandler: { disableConcurrentStreams: true },
     }),
   );
 }

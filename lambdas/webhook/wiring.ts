@@ -36,7 +36,6 @@ export function createReceiverDeps(config: WebhookConfig, overrides: ReceiverOve
     timeouts: {
       connectMs: config.DEPENDENCY_CONNECT_TIMEOUT_MS,
       requestMs: config.DEPENDENCY_REQUEST_TIMEOUT_MS,
-      modelIdleMs: config.DEPENDENCY_REQUEST_TIMEOUT_MS,
     },
   };
   const dynamo = overrides.dynamo ?? createDynamoDbClient(aws);

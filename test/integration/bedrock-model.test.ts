@@ -1,7 +1,9 @@
+import { createHook } from 'node:async_hooks';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBedrockModel } from '../../lambdas/agent/bedrock';
 import { ModelError, type ModelPort, type ModelStreamEvent } from '../../lambdas/agent/model';
+import { createBedrockRuntimeClient } from '../../lambdas/aws-clients';
 import {
   type BedrockStandin,
   callTool,
@@ -164,5 +166,38 @@ describe('Bedrock model adapter against the event-stream stand-in', () => {
     expect(seen).toEqual([{ type: 'text', delta: 'partial ' }]);
     expect((failure as ModelError).code).toBe('model_throttled');
     expect(standin.requests).toHaveLength(1);
+  });
+});
+
+describe('Bedrock client of the chat function', () => {
+  it('leaves no timer behind a finished call (none to keep its HTTP/2 session alive)', async () => {
+    standin = await startBedrockStandin({ script: [say('Hi')] });
+    const client = createBedrockRuntimeClient({
+      region: 'ap-southeast-2',
+      endpoint: standin.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      timeouts: { connectMs: 1_000, requestMs: 1_000 },
+    });
+    const model = createBedrockModel({ client, modelId: MODEL_ID, idleTimeoutMs: 60_000 });
+    // Every timer the call creates, to see which are still pending once it has ended.
+    const timers: Array<{ _destroyed?: boolean; _idleTimeout?: number }> = [];
+    const hook = createHook({
+      init: (_id, type, _trigger, resource) => {
+        if (type === 'Timeout') timers.push(resource as (typeof timers)[number]);
+      },
+    }).enable();
+
+    try {
+      await collect(model);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      hook.disable();
+    }
+
+    // The stand-in serves in this process too; its short timers may still be pending. A long one would hold the call.
+    const pending = timers.filter((timer) => !timer._destroyed && (timer._idleTimeout ?? 0) >= 5_000);
+    expect(timers.length).toBeGreaterThan(0);
+    expect(pending.map((timer) => timer._idleTimeout)).toEqual([]);
+    client.destroy();
   });
 });

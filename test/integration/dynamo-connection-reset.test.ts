@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterAll(() => dynamo.close());
 afterEach(() => proxy?.close());
 
-const timeouts = { connectMs: 2_000, requestMs: 5_000, modelIdleMs: 5_000 };
+const timeouts = { connectMs: 2_000, requestMs: 5_000 };
 
 const turn: ChatMessage[] = [
   { role: 'user', content: [{ text: 'hi' }] },

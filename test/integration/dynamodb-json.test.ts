@@ -31,7 +31,7 @@ const credentials = {
   secretAccessKey: 'json-path-secret',
   sessionToken: 'token-1',
 };
-const timeouts = { connectMs: 2_000, requestMs: 5_000, modelIdleMs: 5_000 };
+const timeouts = { connectMs: 2_000, requestMs: 5_000 };
 
 let dynamo: LocalDynamo;
 let front: SigV4Front;
@@ -286,7 +286,7 @@ describe('DynamoDB JSON path: timeouts and endpoints', () => {
       region: REGION,
       endpoint: hole.url,
       credentials,
-      timeouts: { connectMs: 500, requestMs: 300, modelIdleMs: 1_000 },
+      timeouts: { connectMs: 500, requestMs: 300 },
     });
 
     const failure = await json

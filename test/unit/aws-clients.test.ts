@@ -3,7 +3,7 @@ import { createBedrockRuntimeClient, createDynamoDbClient } from '../../lambdas/
 
 const settings = {
   region: 'ap-southeast-2',
-  timeouts: { connectMs: 1_000, requestMs: 1_000, modelIdleMs: 1_000 },
+  timeouts: { connectMs: 1_000, requestMs: 1_000 },
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
 };
 
