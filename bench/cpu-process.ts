@@ -1,14 +1,18 @@
 /**
  * One side of the per-turn CPU comparison (f), in its own process so its CPU time is its own:
- * `node --import tsx bench/cpu-process.ts <server|floor>`. Both relay the Bedrock stand-in the parent runs
+ * `node --import tsx bench/cpu-process.ts <server|relay|relay-message>`. All relay the Bedrock stand-in the parent runs
  * (AWS_ENDPOINT_URL_BEDROCK_RUNTIME); the server also uses the parent's dynalite (AWS_ENDPOINT_URL_DYNAMODB), so
  * neither stand-in's work is counted here. Sends `{ url }` over IPC, answers each `cpu` message with
  * `process.cpuUsage()`, and exits when the parent disconnects.
  *
  * - `server`: the chat function's own handler behind the function-URL stand-in (bin/local/server.ts), configured as
  *   deployed (EMF metrics on) with a static GitHub token.
- * - `floor`: a bare relay: node:http, one ConverseStream through a default BedrockRuntimeClient, each text delta
- *   written as an SSE `token` frame, then `done`. Nothing else (no auth, history, save, tools or metrics).
+ * - `relay`: a bare relay of the same model call: node:http, one ConverseStream through a default BedrockRuntimeClient
+ *   with the request the server sends (its system prompt, tool specs and cache points, built once at start-up, plus the
+ *   user's message), each text delta written as an SSE `token` frame, then `done`. Nothing else: no auth, history,
+ *   save, tool runs or metrics. The floor of the target.
+ * - `relay-message`: the same relay sending only the user's message (no system prompt, no tools): the floor the first
+ *   measurements used, kept for comparison.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,10 +35,10 @@ if (mode === 'server') {
     },
   });
   url = server.url;
-} else if (mode === 'floor') {
-  url = await startFloor();
+} else if (mode === 'relay' || mode === 'relay-message') {
+  url = await startRelay(mode === 'relay' ? await productRequest() : undefined);
 } else {
-  throw new Error('Use `server` or `floor`');
+  throw new Error('Use `server`, `relay` or `relay-message`');
 }
 
 process.on('message', (message) => {
@@ -43,11 +47,35 @@ process.on('message', (message) => {
 process.on('disconnect', () => process.exit(0));
 send({ url });
 
-/** The bare relay: what any Bedrock-to-SSE server must do at least. */
-async function startFloor(): Promise<string> {
+type ConverseStreamInput = import('@aws-sdk/client-bedrock-runtime').ConverseStreamCommandInput;
+
+/** What the server sends Bedrock on a turn's first call, less the messages: built once, as the server builds it. */
+async function productRequest(): Promise<Omit<ConverseStreamInput, 'messages'>> {
+  const { loadConfig } = await import('../lambdas/config');
+  const { createAppDeps } = await import('../lambdas/chat/wiring');
+  const { promptCacheSupported, toConverseInput } = await import('../lambdas/agent/bedrock');
+  const config = loadConfig({
+    ...process.env,
+    IDENTITY_PROVIDER: 'static',
+    GITHUB_TOKEN: 'ghp_bench_unused',
+  });
+  const { turn } = createAppDeps(config);
+  const cache =
+    config.PROMPT_CACHE === 'on' || (config.PROMPT_CACHE === 'auto' && promptCacheSupported(config.MODEL_ID));
+  const { messages: _none, ...request } = toConverseInput(
+    config.MODEL_ID,
+    { system: turn.systemPrompt, messages: [], tools: turn.tools.specs, maxTokens: config.MAX_OUTPUT_TOKENS },
+    cache,
+  );
+  return request;
+}
+
+/** A bare relay: what any Bedrock-to-SSE server sending `request` (default: the message alone) must do at least. */
+async function startRelay(request?: Omit<ConverseStreamInput, 'messages'>): Promise<string> {
   const { BedrockRuntimeClient, ConverseStreamCommand } = await import('@aws-sdk/client-bedrock-runtime');
   const client = new BedrockRuntimeClient({ region: process.env.AWS_REGION ?? 'ap-southeast-2' });
   const modelId = process.env.MODEL_ID ?? 'au.anthropic.claude-sonnet-4-6';
+  const base = request ?? { modelId };
 
   const relay = async (req: IncomingMessage, res: ServerResponse) => {
     let body = '';
@@ -55,7 +83,7 @@ async function startFloor(): Promise<string> {
     const { message } = JSON.parse(body) as { message: string };
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const answer = await client.send(
-      new ConverseStreamCommand({ modelId, messages: [{ role: 'user', content: [{ text: message }] }] }),
+      new ConverseStreamCommand({ ...base, messages: [{ role: 'user', content: [{ text: message }] }] }),
     );
     for await (const event of answer.stream ?? []) {
       const text = event.contentBlockDelta?.delta?.text;

@@ -12,11 +12,16 @@ export interface CpuSide {
 
 export interface CpuResult {
   server: CpuSide;
+  /** The floor: a bare relay of the same model request (system prompt, tool specs, the message). */
   floor: CpuSide;
+  /** A bare relay of the user's message alone (no system prompt, no tools): the floor of the first measurements. */
+  messageOnly: CpuSide;
   /** server / floor per-turn CPU, over all rounds. */
   ratio: number;
   /** server / floor per-turn CPU of each round, in order. */
   roundRatios: number[];
+  /** server / messageOnly per-turn CPU, over all rounds. */
+  messageOnlyRatio: number;
 }
 
 interface CpuUsage {
@@ -27,15 +32,16 @@ interface CpuUsage {
 /** The answer both sides relay: the (a) row's model, four deltas at once. */
 const ANSWER = ['Hello', ' from', ' the', ' bench'];
 const WARM_UP_TURNS = 50;
-/** The turns are run in this many rounds, the two sides alternating, so machine drift weighs on both alike. */
+/** The turns are run in this many rounds, the sides taking turns, so machine drift weighs on all alike. */
 const ROUNDS = 5;
 
 /**
  * (f) CPU time per turn of the server process (the chat function's handler behind the function-URL stand-in) and, in
- * the same run, of a bare relay floor (node:http + ConverseStream + SSE, see cpu-process.ts), both relaying the same
- * Bedrock stand-in. The stand-ins (Bedrock, dynalite) run in this process, so only each side's own work is counted.
- * Turns run one at a time after a warm-up, in rounds that alternate the two sides (and which goes first); every
- * server turn is a new session, so it also saves its messages.
+ * the same run, of two bare relays (node:http + ConverseStream + SSE, see cpu-process.ts): one sending the model the
+ * same request as the server (the floor), one sending the message alone; all relay the same Bedrock stand-in. The
+ * stand-ins (Bedrock, dynalite) run in this process, so only each side's own work is counted. Turns run one at a time
+ * after a warm-up, in rounds that rotate the sides' order; every server turn is a new session, so it also saves its
+ * messages.
  */
 export async function measureCpu(turns: number): Promise<CpuResult> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -55,26 +61,33 @@ export async function measureCpu(turns: number): Promise<CpuResult> {
     SESSIONS_TABLE: 'bench-sessions',
     PLANS_TABLE: 'bench-plans',
   };
-  const floor = await startSide('floor', env);
+  const floor = await startSide('relay', env);
+  const messageOnly = await startSide('relay-message', env);
   const server = await startSide('server', env);
+  const sides = [floor, messageOnly, server];
   try {
     const perRound = Math.max(1, Math.round(turns / ROUNDS));
-    const totals = { floor: emptySide(), server: emptySide() };
+    const totals = new Map(sides.map((side) => [side, emptySide()]));
     const roundRatios: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? [floor, server] : [server, floor];
+      const order = [...sides.slice(round % sides.length), ...sides.slice(0, round % sides.length)];
       const measured = new Map<Side, CpuSide>();
       for (const side of order) measured.set(side, await measureRound(side, perRound));
-      const floorRound = measured.get(floor) ?? emptySide();
-      const serverRound = measured.get(server) ?? emptySide();
-      roundRatios.push(serverRound.perTurnMs / floorRound.perTurnMs);
-      add(totals.floor, floorRound);
-      add(totals.server, serverRound);
+      roundRatios.push(
+        (measured.get(server)?.perTurnMs ?? Number.NaN) / (measured.get(floor)?.perTurnMs ?? Number.NaN),
+      );
+      for (const side of sides) add(totals.get(side) ?? emptySide(), measured.get(side) ?? emptySide());
     }
-    const result = { server: perTurn(totals.server), floor: perTurn(totals.floor) };
-    return { ...result, ratio: result.server.perTurnMs / result.floor.perTurnMs, roundRatios };
+    const of = (side: Side) => perTurn(totals.get(side) ?? emptySide());
+    const result = { server: of(server), floor: of(floor), messageOnly: of(messageOnly) };
+    return {
+      ...result,
+      ratio: result.server.perTurnMs / result.floor.perTurnMs,
+      roundRatios,
+      messageOnlyRatio: result.server.perTurnMs / result.messageOnly.perTurnMs,
+    };
   } finally {
-    await Promise.all([floor.stop(), server.stop()]);
+    await Promise.all(sides.map((side) => side.stop()));
     await dynamo.close();
     await bedrock.close();
   }
@@ -87,7 +100,10 @@ interface Side {
 }
 
 /** Starts one side's process and warms it up. */
-async function startSide(mode: 'server' | 'floor', env: Record<string, string | undefined>): Promise<Side> {
+async function startSide(
+  mode: 'server' | 'relay' | 'relay-message',
+  env: Record<string, string | undefined>,
+): Promise<Side> {
   const child = fork('bench/cpu-process.ts', [mode], {
     // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each side there (open it in Chrome DevTools).
     execArgv: [

@@ -136,35 +136,33 @@ if (only.has('e')) {
 
 if (only.has('f')) {
   console.log(
-    '\n(f) CPU time per turn (ms, user + system): the server against a bare relay, same stand-in stream',
+    '\n(f) CPU time per turn (ms, user + system): the server against bare relays of the same stand-in stream',
   );
   const cpu = await measureCpu(quick ? 200 : 1_000);
   results.cpu = cpu;
+  const row = (name: string, side: typeof cpu.server) => [
+    name,
+    side.turns,
+    side.errors,
+    side.perTurnMs,
+    side.userMs,
+    side.systemMs,
+  ];
   console.log(
     table(
       ['process', 'turns', 'errors', 'CPU ms / turn', 'user', 'system'],
       [
-        [
-          'server',
-          cpu.server.turns,
-          cpu.server.errors,
-          cpu.server.perTurnMs,
-          cpu.server.userMs,
-          cpu.server.systemMs,
-        ],
-        [
-          'bare relay',
-          cpu.floor.turns,
-          cpu.floor.errors,
-          cpu.floor.perTurnMs,
-          cpu.floor.userMs,
-          cpu.floor.systemMs,
-        ],
+        row('server', cpu.server),
+        row('bare relay, same model request', cpu.floor),
+        row('bare relay, message only', cpu.messageOnly),
       ],
     ),
   );
   const rounds = cpu.roundRatios.map((ratio) => `${ratio.toFixed(2)}×`).join(', ');
-  console.log(`server / bare relay: ${cpu.ratio.toFixed(2)}× (target ≤ 1.5×); by round: ${rounds}`);
+  console.log(
+    `server / bare relay (same model request): ${cpu.ratio.toFixed(2)}× (target ≤ 1.5×); by round: ${rounds}`,
+  );
+  console.log(`server / bare relay (message only): ${cpu.messageOnlyRatio.toFixed(2)}×`);
 }
 
 if (only.has('w')) {
