@@ -1,6 +1,7 @@
 import { consentStateHash } from '../identity/consent-state';
 import type { Logger } from '../log';
 import type { MetricsPort } from '../metrics/port';
+import type { ModelPrice } from '../metrics/prices';
 import { meterTurn } from '../metrics/turn-meter';
 import { loadPrompt } from '../prompts';
 import type { ConsentBindings } from '../sessions/consents';
@@ -122,6 +123,8 @@ export interface ChatTurnDeps {
   logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
   /** Absent: nothing is measured. */
   metrics?: MetricsPort;
+  /** With `metrics`: `model` is not metered per call; the turn's metrics line carries its calls' tokens and cost. */
+  meterModelCalls?: { price?: ModelPrice };
   /** Absent (or USER_TURNS_PER_HOUR=0): turns are not bounded per user. */
   budget?: TurnBudget;
 }

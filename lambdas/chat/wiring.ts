@@ -93,9 +93,9 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
       retry: overrides.modelRetry,
       logger,
     });
-  const model = metrics
-    ? meterModel(bareModel, metrics, priceFor(config.MODEL_ID, config.MODEL_PRICES))
-    : bareModel;
+  const price = priceFor(config.MODEL_ID, config.MODEL_PRICES);
+  // Review calls are metered per call; the chat loop's calls are summed into each turn's line (see meterTurn).
+  const model = metrics ? meterModel(bareModel, metrics, price) : bareModel;
   const selfCheckModel = createSelfCheckModel(config, {
     model,
     modelOverridden: overrides.model !== undefined,
@@ -211,7 +211,8 @@ export function createAppDeps(config: Config, overrides: AppOverrides = {}): Cha
   };
 
   const turn: ChatTurnDeps = {
-    model,
+    model: bareModel,
+    ...(metrics ? { meterModelCalls: { price } } : {}),
     sessions,
     consents,
     limits: {

@@ -1,7 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '../log';
 import { DIMENSION, ERROR_OUTCOMES, METRIC, type MetricName } from './names';
-import type { ConsentEvent, MetricsPort, ReviewEvent } from './port';
+import type { ConsentEvent, MetricsPort, ModelCallSummary, ReviewEvent } from './port';
 
 export interface EmfMetricsOptions {
   /** CloudWatch namespace (METRICS_NAMESPACE). */
@@ -67,6 +67,15 @@ export function createEmfMetrics(options: EmfMetricsOptions): MetricsPort {
   };
 
   const { Count, Milliseconds, NoUnit } = MetricUnit;
+  /** A model call's (or a turn's model calls') tokens and cost; `calls` of them. */
+  const modelEntries = (calls: number, usage: ModelCallSummary): Entry[] => [
+    [METRIC.modelCalls, Count, calls],
+    [METRIC.inputTokens, Count, usage.inputTokens],
+    [METRIC.outputTokens, Count, usage.outputTokens],
+    [METRIC.cacheReadInputTokens, Count, usage.cacheReadInputTokens ?? 0],
+    [METRIC.cacheWriteInputTokens, Count, usage.cacheWriteInputTokens ?? 0],
+    [METRIC.estimatedCostUsd, NoUnit, usage.estimatedCostUsd],
+  ];
   return {
     turnCompleted(summary) {
       const failures = Object.entries(summary.toolFailuresByTool).filter(([, count]) => count > 0);
@@ -78,20 +87,14 @@ export function createEmfMetrics(options: EmfMetricsOptions): MetricsPort {
         [METRIC.turnModelCalls, Count, summary.modelCalls],
         [METRIC.toolCalls, Count, summary.toolCalls],
         [METRIC.toolFailures, Count, failures.reduce((sum, [, count]) => sum + count, 0)],
+        ...(summary.modelUsage ? modelEntries(summary.modelCalls, summary.modelUsage) : []),
       ]);
       line({ [DIMENSION.outcome]: summary.outcome }, [[METRIC.turnOutcomes, Count, 1]]);
       for (const [tool, count] of failures)
         line({ [DIMENSION.tool]: tool }, [[METRIC.toolFailures, Count, count]]);
     },
     modelCall(summary) {
-      line({}, [
-        [METRIC.modelCalls, Count, 1],
-        [METRIC.inputTokens, Count, summary.inputTokens],
-        [METRIC.outputTokens, Count, summary.outputTokens],
-        [METRIC.cacheReadInputTokens, Count, summary.cacheReadInputTokens ?? 0],
-        [METRIC.cacheWriteInputTokens, Count, summary.cacheWriteInputTokens ?? 0],
-        [METRIC.estimatedCostUsd, NoUnit, summary.estimatedCostUsd],
-      ]);
+      line({}, modelEntries(1, summary));
     },
     consent(event) {
       line({}, [[CONSENT_METRIC[event], Count, 1]]);

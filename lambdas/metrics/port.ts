@@ -15,6 +15,11 @@ export interface TurnSummary {
   toolCalls: number;
   /** Failed tool results by tool name (names outside the turn's tool list are counted as `unknown`). */
   toolFailuresByTool: Readonly<Record<string, number>>;
+  /**
+   * The agent loop's model calls' tokens and cost, summed, when the turn meter counts them (the chat function): they
+   * go in the turn's line rather than one line per call. CloudWatch sums come out the same; each line costs CPU.
+   */
+  modelUsage?: ModelCallSummary;
 }
 
 /** One finished model call: its tokens and, when the model has a price, what they cost. */

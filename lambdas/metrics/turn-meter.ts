@@ -1,12 +1,18 @@
 import type { ChatEvent, Emit } from '../agent/events';
-import type { ModelPort } from '../agent/model';
+import type { ModelPort, ModelStreamEvent, TokenUsage } from '../agent/model';
 import type { ToolSet } from '../agent/tool-specs';
-import type { MetricsPort, TurnOutcomeCode } from './port';
+import type { MetricsPort, ModelCallSummary, TurnOutcomeCode } from './port';
+import { estimateCostUsd, type ModelPrice } from './prices';
 
 /** What {@link meterTurn} needs to see of a turn's dependencies: the model it calls and the tools it offers. */
 export interface MeteredTurnDeps {
   model: ModelPort;
   tools: ToolSet;
+  /**
+   * Present: `model` is not metered per call, and the turn's line carries its calls' tokens (and their cost at `price`,
+   * when the model has one) instead.
+   */
+  meterModelCalls?: { price?: ModelPrice };
 }
 
 /**
@@ -23,10 +29,11 @@ export async function meterTurn<D extends MeteredTurnDeps, I extends { emit: Emi
 ): Promise<void> {
   const observer = observeTurn(metrics, deps.tools.byName, now);
   let modelCalls = 0;
+  const usage = deps.meterModelCalls && modelUsageCounter(deps.meterModelCalls.price);
   const model: ModelPort = {
     stream(request) {
       modelCalls++;
-      return deps.model.stream(request);
+      return usage ? usage.tap(deps.model.stream(request)) : deps.model.stream(request);
     },
   };
   const emit: Emit = (event) => {
@@ -39,8 +46,35 @@ export async function meterTurn<D extends MeteredTurnDeps, I extends { emit: Emi
     observer.threw();
     throw error;
   } finally {
-    metrics.turnCompleted(observer.summary(modelCalls));
+    const summary = observer.summary(modelCalls);
+    metrics.turnCompleted(usage && modelCalls > 0 ? { ...summary, modelUsage: usage.total() } : summary);
   }
+}
+
+/** Sums the tokens (and cost) of the model calls it taps, from each call's `stop` event. */
+function modelUsageCounter(price: ModelPrice | undefined) {
+  const total: Required<TokenUsage> = {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadInputTokens: 0,
+    cacheWriteInputTokens: 0,
+  };
+  let cost = 0;
+  return {
+    async *tap(events: AsyncIterable<ModelStreamEvent>): AsyncGenerator<ModelStreamEvent> {
+      for await (const event of events) {
+        if (event.type === 'stop' && event.usage) {
+          total.inputTokens += event.usage.inputTokens;
+          total.outputTokens += event.usage.outputTokens;
+          total.cacheReadInputTokens += event.usage.cacheReadInputTokens ?? 0;
+          total.cacheWriteInputTokens += event.usage.cacheWriteInputTokens ?? 0;
+          if (price) cost += estimateCostUsd(event.usage, price);
+        }
+        yield event;
+      }
+    },
+    total: (): ModelCallSummary => ({ ...total, ...(price ? { estimatedCostUsd: cost } : {}) }),
+  };
 }
 
 /**

@@ -229,6 +229,58 @@ describe('EMF metrics of a chat turn', () => {
   });
 });
 
+describe("EMF metrics of a chat turn whose model calls go in the turn's line (the chat function)", () => {
+  const usage = {
+    inputTokens: 1000,
+    outputTokens: 200,
+    cacheReadInputTokens: 4000,
+    cacheWriteInputTokens: 0,
+  };
+
+  beforeEach(async () => {
+    const metrics = createEmfMetrics({ namespace: 'TestNamespace', service: 'test-stack' });
+    const model = scriptedModel([
+      [
+        { type: 'tool_use', toolUseId: 't1', name: 'list_github_repos', input: {} },
+        { type: 'stop', reason: 'tool_use', usage },
+      ],
+      [
+        { type: 'text', delta: 'Done.' },
+        { type: 'stop', reason: 'end_turn', usage },
+      ],
+    ]);
+    await runTurn({
+      ...turnDeps(model, metrics, [failingTool('list_github_repos')]),
+      meterModelCalls: { price: priceFor('global.anthropic.claude-sonnet-4-6') },
+    });
+  });
+
+  it('writes the calls, their summed tokens and cost in the one turn line', () => {
+    const calls = emfLines().filter((line) => 'ModelCalls' in line);
+
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({
+      Turns: 1,
+      TurnModelCalls: 2,
+      ModelCalls: 2,
+      InputTokens: 2000,
+      OutputTokens: 400,
+      CacheReadInputTokens: 8000,
+      CacheWriteInputTokens: 0,
+    });
+    expect(calls[0]?.EstimatedCostUsd).toBeCloseTo(2 * 0.0072, 10);
+    expect(unitsOf(calls[0] as EmfLine)).toMatchObject({ ModelCalls: 'Count', EstimatedCostUsd: 'None' });
+  });
+
+  it('writes no line of its own per model call: the turn (with its calls), its outcome, its tool failure', () => {
+    expect(emfLines().map((line) => line._aws.CloudWatchMetrics[0]?.Dimensions)).toEqual([
+      [['service']],
+      [['service', 'Outcome']],
+      [['service', 'Tool']],
+    ]);
+  });
+});
+
 describe('turn outcomes', () => {
   const recorded = () => {
     const turns: Parameters<MetricsPort['turnCompleted']>[0][] = [];
