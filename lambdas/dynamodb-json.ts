@@ -31,6 +31,7 @@ import type { ResponseMetadata, SdkError } from '@smithy/types';
  * or the partition's regional one), credentials (its memoised chain), attempts, and the SDK's own retry
  * classification and backoff. Errors are the SDK's exception classes, so `instanceof ConditionalCheckFailedException`
  * and `isDependencyTimeout` work unchanged. Binary (`B`, `BS`) attributes are not supported: no table of ours has any.
+ * Nor is the SDK's clock-skew correction: Lambda's clock is kept in sync; a skewed one gets DynamoDB's signature error.
  */
 
 /** The commands that take the JSON path; any other command (CreateTable, say) goes through the SDK as before. */
