@@ -68,6 +68,7 @@ export function createDynamoDbClient(settings: AwsClientSettings): DynamoDBClien
         requestHandler: new ResetRetryHandler(http1Handler(settings.timeouts)),
       }),
     ),
+    { timeouts: settings.timeouts },
   );
 }
 

@@ -16,16 +16,16 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { ResponseMetadata, SdkError } from '@smithy/types';
+import { createHttpPost, type HttpPostOptions, type PostResponse } from './http-post';
+import { signJsonPost } from './sigv4';
 
 /**
  * DynamoDB's item and query calls without the AWS SDK's per-call pipeline. A command's input already is the body of
- * DynamoDB's JSON protocol (as the API reference shows it), so it goes out as one POST, signed by the SDK's own SigV4
- * signer and sent by the client's own HTTP handler (its timeouts, keep-alive pool and reset retry). Only the
- * middleware stack and schema serialisation in between are skipped: they cost more CPU per chat turn than all of the
- * turn's own logic (docs/performance.md (f)).
+ * DynamoDB's JSON protocol (as the API reference shows it), so it goes out as one POST, signed with SigV4
+ * (`sigv4.ts`) and sent over a keep-alive pool with connection and request timeouts and a resend of a request a reused
+ * connection lost (`http-post.ts`). The SDK's middleware stack, schema serialisation, signer and HTTP handler cost more
+ * CPU per chat turn than the rest of the turn's own logic (docs/performance.md (f)).
  *
  * Everything else comes from the SDK client's configuration: region, endpoint (custom, `AWS_ENDPOINT_URL_DYNAMODB`,
  * or the partition's regional one), credentials (its memoised chain), attempts, and the SDK's own retry
@@ -67,6 +67,8 @@ const THROTTLING_BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 20_000;
 
 export interface DynamoDbJsonOptions {
+  /** Connection and request timeouts of each attempt (default: the config's defaults, 3 s and 5 s). */
+  timeouts?: HttpPostOptions;
   /** Waits before a retry (tests make it instant). */
   sleep?: (ms: number) => Promise<void>;
   /** In [0, 1): the jitter of each backoff. */
@@ -76,7 +78,7 @@ export interface DynamoDbJsonOptions {
 /** What one request needs, resolved from the SDK client's configuration on first use. */
 interface Target {
   url: URL;
-  signer: SignatureV4;
+  region: string;
   maxAttempts: number;
 }
 
@@ -106,6 +108,7 @@ function createJsonCall(
 ): (operation: string, input: unknown) => Promise<unknown> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
+  const post = createHttpPost(options.timeouts ?? { connectMs: 3_000, requestMs: 5_000 });
   const { config } = client;
   let target: Promise<Target> | undefined;
 
@@ -113,13 +116,7 @@ function createJsonCall(
     const region = await config.region();
     return {
       url: await resolveJsonEndpoint(client, region),
-      // The credentials are the client's memoised provider: refreshed before they expire, as for its own calls.
-      signer: new SignatureV4({
-        credentials: config.credentials,
-        region,
-        service: 'dynamodb',
-        sha256: config.sha256,
-      }),
+      region,
       maxAttempts: Math.max(1, await config.maxAttempts()),
     };
   };
@@ -129,28 +126,24 @@ function createJsonCall(
       target = undefined;
       throw error;
     });
-    const { url, signer, maxAttempts } = await target;
+    const { url, region, maxAttempts } = await target;
     const body = JSON.stringify(input);
+    const headers = {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `DynamoDB_20120810.${operation}`,
+    };
     let totalRetryDelay = 0;
     for (let attempt = 1; ; attempt++) {
       let failure: unknown;
       try {
-        const request = new HttpRequest({
-          method: 'POST',
-          protocol: url.protocol,
-          hostname: url.hostname,
-          port: url.port === '' ? undefined : Number(url.port),
-          path: url.pathname,
-          headers: {
-            host: url.host,
-            'content-type': 'application/x-amz-json-1.0',
-            'x-amz-target': `DynamoDB_20120810.${operation}`,
-            'content-length': String(Buffer.byteLength(body)),
-          },
-          body,
+        // The client's memoised provider: refreshed before the credentials expire, as for its own calls.
+        const credentials = await config.credentials();
+        const signed = signJsonPost({ host: url.host, path: url.pathname, headers, body }, credentials, {
+          region,
+          service: 'dynamodb',
         });
-        const { response } = await config.requestHandler.handle((await signer.sign(request)) as HttpRequest);
-        const text = await readBody(response.body);
+        const response = await post(url, signed, body);
+        const text = response.body;
         const $metadata: ResponseMetadata = {
           httpStatusCode: response.statusCode,
           requestId: headerOf(response.headers, 'x-amzn-requestid'),
@@ -196,22 +189,9 @@ export async function resolveJsonEndpoint(client: DynamoDBClient, region: string
   return new URL(resolved.url.href);
 }
 
-async function readBody(body: unknown): Promise<string> {
-  if (body === undefined || body === null) return '';
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-    chunks.push(
-      typeof chunk === 'string'
-        ? Buffer.from(chunk)
-        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
-    );
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function headerOf(headers: Record<string, string | undefined>, name: string): string | undefined {
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
-  return undefined;
+function headerOf(headers: PostResponse['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The SDK's exception for an error response: `__type` names it (`com.amazonaws…#Name`), `message` explains it. */
