@@ -14,7 +14,7 @@ export interface BundleResult {
 
 /**
  * (d) Synthesizes the stack (which bundles the functions with esbuild exactly as a deploy does), finds the chat
- * function's asset (the one shipping prompts/), and times `import()` of it in fresh Node processes with the
+ * function's asset (prompts/ and the /chat/stream route), and times `import()` of it in fresh Node processes with the
  * environment Lambda would give it.
  */
 export async function measureBundle(runs: number): Promise<BundleResult> {
@@ -24,11 +24,17 @@ export async function measureBundle(runs: number): Promise<BundleResult> {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true' },
     });
+    // The auto-review worker ships prompts/ too: the chat function's bundle is the one serving /chat/stream.
     const asset = readdirSync(out)
       .filter((name) => name.startsWith('asset.'))
       .map((name) => join(out, name))
-      .find((dir) => existsSync(join(dir, 'prompts')) && existsSync(join(dir, 'index.mjs')));
-    if (!asset) throw new Error(`No chat function asset (index.mjs + prompts/) in ${out}`);
+      .find(
+        (dir) =>
+          existsSync(join(dir, 'prompts')) &&
+          existsSync(join(dir, 'index.mjs')) &&
+          readFileSync(join(dir, 'index.mjs'), 'utf8').includes('/chat/stream'),
+      );
+    if (!asset) throw new Error(`No chat function asset (index.mjs serving /chat/stream + prompts/) in ${out}`);
     const bundle = join(asset, 'index.mjs');
     const code = readFileSync(bundle);
 
