@@ -34,7 +34,8 @@ export async function measureBundle(runs: number): Promise<BundleResult> {
           existsSync(join(dir, 'index.mjs')) &&
           readFileSync(join(dir, 'index.mjs'), 'utf8').includes('/chat/stream'),
       );
-    if (!asset) throw new Error(`No chat function asset (index.mjs serving /chat/stream + prompts/) in ${out}`);
+    if (!asset)
+      throw new Error(`No chat function asset (index.mjs serving /chat/stream + prompts/) in ${out}`);
     const bundle = join(asset, 'index.mjs');
     const code = readFileSync(bundle);
 
