@@ -10,7 +10,6 @@ import {
   aws_logs as logs,
   aws_lambda_nodejs as nodejs,
   RemovalPolicy,
-  Stack,
   aws_secretsmanager as secretsmanager,
   type aws_sns as sns,
   aws_sqs as sqs,
@@ -18,20 +17,13 @@ import {
 import { Construct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE } from '../lambdas/metrics/names';
 import {
-  oauth2CredentialProviderArn,
-  oauth2CredentialProviderCollectionArn,
-  tokenVaultArn,
-  workloadIdentityArn,
-  workloadIdentityDirectoryArn,
-} from './agentcore-arns';
-import {
   bundlingOptions,
   FUNCTION_ARCHITECTURE,
   FUNCTION_RUNTIME,
   PROJECT_ROOT,
   SOURCE_MAP_ENV,
 } from './bundling';
-import { clientSecretReadViaAgentCore, grantModel, WORKLOAD_TOKEN_ACTIONS } from './chat-function';
+import { grantGitHubTokens, grantModel } from './chat-function';
 import type { ModelAccess } from './model-access';
 import { AUTO_REVIEW_BY_USER_INDEX, addAutoReviewTable } from './tables';
 
@@ -89,7 +81,6 @@ export interface AutoReview {
  */
 export function addAutoReview(scope: Construct, props: AutoReviewProps, id = 'AutoReview'): AutoReview {
   const construct = new Construct(scope, id);
-  const stack = Stack.of(construct);
   const table = addAutoReviewTable(construct, 'Table');
 
   const secret = new secretsmanager.Secret(construct, 'WebhookSecret', {
@@ -222,29 +213,13 @@ export function addAutoReview(scope: Construct, props: AutoReviewProps, id = 'Au
       resources: [table.tableArn],
     }),
   );
-  const identityArn = workloadIdentityArn(stack, props.workloadIdentityName);
-  worker.addToRolePolicy(
-    new iam.PolicyStatement({
-      sid: 'WorkloadAccessToken',
-      actions: [...WORKLOAD_TOKEN_ACTIONS],
-      resources: [workloadIdentityDirectoryArn(stack), identityArn],
-    }),
-  );
-  worker.addToRolePolicy(
-    new iam.PolicyStatement({
-      sid: 'GitHubTokenFromVault',
-      // Only reading a stored token: consents are completed in chat, never by the worker.
-      actions: ['bedrock-agentcore:GetResourceOauth2Token'],
-      resources: [
-        workloadIdentityDirectoryArn(stack),
-        identityArn,
-        tokenVaultArn(stack),
-        oauth2CredentialProviderCollectionArn(stack),
-        oauth2CredentialProviderArn(stack, props.providerName),
-      ],
-    }),
-  );
-  worker.addToRolePolicy(clientSecretReadViaAgentCore(props.clientSecretArn));
+  grantGitHubTokens(worker, {
+    workloadIdentityName: props.workloadIdentityName,
+    providerName: props.providerName,
+    clientSecretArn: props.clientSecretArn,
+    // Only reading a stored token: consents are completed in chat, never by the worker.
+    vaultActions: ['bedrock-agentcore:GetResourceOauth2Token'],
+  });
   worker.addEventSource(
     new eventSources.SqsEventSource(queue, {
       batchSize: 1,

@@ -96,7 +96,6 @@ export interface ChatFunction {
  */
 export function addChatFunction(scope: Construct, props: ChatFunctionProps, id = 'Chat'): ChatFunction {
   const construct = new Construct(scope, id);
-  const stack = Stack.of(construct);
 
   const fn = new nodejs.NodejsFunction(construct, 'Function', {
     entry: join(PROJECT_ROOT, 'lambdas/chat/handler.ts'),
@@ -147,28 +146,12 @@ export function addChatFunction(scope: Construct, props: ChatFunctionProps, id =
       resources: [props.sessionsTable.tableArn, props.plansTable.tableArn],
     }),
   );
-  const identityArn = workloadIdentityArn(stack, props.workloadIdentityName);
-  fn.addToRolePolicy(
-    new iam.PolicyStatement({
-      sid: 'WorkloadAccessToken',
-      actions: [...WORKLOAD_TOKEN_ACTIONS],
-      resources: [workloadIdentityDirectoryArn(stack), identityArn],
-    }),
-  );
-  fn.addToRolePolicy(
-    new iam.PolicyStatement({
-      sid: 'GitHubTokenFromVault',
-      actions: [...RESOURCE_TOKEN_ACTIONS],
-      resources: [
-        workloadIdentityDirectoryArn(stack),
-        identityArn,
-        tokenVaultArn(stack),
-        oauth2CredentialProviderCollectionArn(stack),
-        oauth2CredentialProviderArn(stack, props.providerName),
-      ],
-    }),
-  );
-  fn.addToRolePolicy(clientSecretReadViaAgentCore(props.clientSecretArn));
+  grantGitHubTokens(fn, {
+    workloadIdentityName: props.workloadIdentityName,
+    providerName: props.providerName,
+    clientSecretArn: props.clientSecretArn,
+    vaultActions: RESOURCE_TOKEN_ACTIONS,
+  });
 
   // Versions are kept (the default), so a hand rollback can point the alias at any earlier one (docs/operations.md).
   const alias = new lambda.Alias(construct, 'LiveAlias', {
@@ -236,6 +219,44 @@ export function chatUrlInvokeStatements(aliasArn: string): iam.PolicyStatement[]
  * forward access session: such requests carry `aws:CalledVia = bedrock-agentcore.amazonaws.com`. The function's own
  * code calling Secrets Manager carries no `aws:CalledVia`, so this grant does not let it read the secret.
  */
+/**
+ * A function's per-user GitHub tokens through AgentCore Identity: a workload access token for the user, `vaultActions`
+ * on the token vault and this provider, and the client secret only as AgentCore reads it.
+ */
+export function grantGitHubTokens(
+  fn: lambda.IFunction,
+  props: {
+    workloadIdentityName: string;
+    providerName: string;
+    clientSecretArn: string;
+    vaultActions: readonly string[];
+  },
+): void {
+  const stack = Stack.of(fn);
+  const identityArn = workloadIdentityArn(stack, props.workloadIdentityName);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'WorkloadAccessToken',
+      actions: [...WORKLOAD_TOKEN_ACTIONS],
+      resources: [workloadIdentityDirectoryArn(stack), identityArn],
+    }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'GitHubTokenFromVault',
+      actions: [...props.vaultActions],
+      resources: [
+        workloadIdentityDirectoryArn(stack),
+        identityArn,
+        tokenVaultArn(stack),
+        oauth2CredentialProviderCollectionArn(stack),
+        oauth2CredentialProviderArn(stack, props.providerName),
+      ],
+    }),
+  );
+  fn.addToRolePolicy(clientSecretReadViaAgentCore(props.clientSecretArn));
+}
+
 export function clientSecretReadViaAgentCore(secretArn: string): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'ClientSecretReadByAgentCoreOnly',

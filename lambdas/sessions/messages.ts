@@ -150,6 +150,46 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
     return toSummary({ ...result.Item, session_id: { S: sessionId } });
   };
 
+  /**
+   * The session's unexpired messages, read newest first a page at a time for as long as `keep` takes them (it sees
+   * each message, its item and how many it has taken), returned oldest first. Reads are consistent: the previous turn
+   * was written moments ago, and an eventually consistent read could return it half-written.
+   */
+  const readNewestFirst = async (
+    userId: string,
+    sessionId: string,
+    limit: number,
+    keep: (message: ChatMessage, item: Item, kept: number) => boolean,
+  ): Promise<ChatMessage[]> => {
+    const newestFirst: ChatMessage[] = [];
+    let cursor: QueryCommandOutput['LastEvaluatedKey'];
+    reading: do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
+          ExpressionAttributeValues: {
+            ':pk': { S: sessionKey(userId, sessionId) },
+            ':msg': { S: MSG_PREFIX },
+          },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: cursor,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        // TTL deletion lags by up to days: an expired item is already gone as far as readers are concerned.
+        if (!unexpired(item)) break reading;
+        const message = messageSchema.parse(JSON.parse(item.body?.S ?? 'null')) as ChatMessage;
+        if (!keep(message, item, newestFirst.length)) break reading;
+        newestFirst.push(message);
+      }
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return newestFirst.reverse();
+  };
+
   const store: SessionStore = {
     async exists(userId, sessionId) {
       return (await store.open(userId, sessionId)) !== undefined;
@@ -199,66 +239,20 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
     },
 
     async transcript(userId, sessionId, maxMessages) {
-      const newestFirst: ChatMessage[] = [];
-      let cursor: QueryCommandOutput['LastEvaluatedKey'];
-      reading: do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
-            ExpressionAttributeValues: {
-              ':pk': { S: sessionKey(userId, sessionId) },
-              ':msg': { S: MSG_PREFIX },
-            },
-            ProjectionExpression: 'body, expires_at',
-            ScanIndexForward: false,
-            Limit: Math.min(pageSize, maxMessages),
-            ExclusiveStartKey: cursor,
-            ConsistentRead: true,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          if (!unexpired(item) || newestFirst.length >= maxMessages) break reading;
-          newestFirst.push(messageSchema.parse(JSON.parse(item.body?.S ?? 'null')) as ChatMessage);
-        }
-        cursor = page.LastEvaluatedKey;
-      } while (cursor);
-      return newestFirst.reverse();
+      return readNewestFirst(userId, sessionId, Math.min(pageSize, maxMessages), (_message, _item, kept) => {
+        return kept < maxMessages;
+      });
     },
 
     async loadRecent(userId, sessionId, budgetTokens) {
-      const newestFirst: ChatMessage[] = [];
       let used = 0;
-      let cursor: QueryCommandOutput['LastEvaluatedKey'];
-      const nowSeconds = Math.floor(now() / 1000);
-      reading: do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
-            ExpressionAttributeValues: {
-              ':pk': { S: sessionKey(userId, sessionId) },
-              ':msg': { S: MSG_PREFIX },
-            },
-            ScanIndexForward: false,
-            Limit: pageSize,
-            ExclusiveStartKey: cursor,
-            // The previous turn was written moments ago; an eventually consistent read could return it half-written.
-            ConsistentRead: true,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          // TTL deletion lags by up to days: an expired item is already gone as far as readers are concerned.
-          if (Number(item.expires_at?.N ?? 0) <= nowSeconds) break reading;
-          const message = messageSchema.parse(JSON.parse(item.body?.S ?? 'null')) as ChatMessage;
-          const cost = Number(item.tokens?.N ?? estimateTokens(message));
-          if (used + cost > budgetTokens || newestFirst.length >= maxMessages) break reading;
-          used += cost;
-          newestFirst.push(message);
-        }
-        cursor = page.LastEvaluatedKey;
-      } while (cursor);
-      return repairHistory(newestFirst.reverse());
+      const newest = await readNewestFirst(userId, sessionId, pageSize, (message, item, kept) => {
+        const cost = Number(item.tokens?.N ?? estimateTokens(message));
+        if (used + cost > budgetTokens || kept >= maxMessages) return false;
+        used += cost;
+        return true;
+      });
+      return repairHistory(newest);
     },
 
     async append(userId, sessionId, messages, previous) {
