@@ -25,6 +25,17 @@ export const TABLE_ACTIONS = [
   'dynamodb:BatchWriteItem',
 ] as const;
 
+/** What every table of the stack is: string `pk`/`sk`, on demand, TTL, PITR, AWS-managed key, retained. */
+const TABLE_PROPS: dynamodb.TableProps = {
+  partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+  sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+  billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+  timeToLiveAttribute: TTL_ATTRIBUTE,
+  pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  encryption: dynamodb.TableEncryption.AWS_MANAGED,
+  removalPolicy: RemovalPolicy.RETAIN,
+};
+
 /**
  * Creates the sessions and review-plans tables: on-demand, TTL on `expires_at`, point-in-time recovery, encrypted
  * with the AWS-managed key, and retained when the stack is deleted (they hold users' conversations).
@@ -32,16 +43,7 @@ export const TABLE_ACTIONS = [
  */
 export function addTables(scope: Construct, id = 'Tables'): AgentTables {
   const construct = new Construct(scope, id);
-  const table = (tableId: string) =>
-    new dynamodb.Table(construct, tableId, {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: TTL_ATTRIBUTE,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+  const table = (tableId: string) => new dynamodb.Table(construct, tableId, TABLE_PROPS);
   return { sessions: table('Sessions'), plans: table('Plans') };
 }
 
@@ -54,15 +56,7 @@ export const AUTO_REVIEW_BY_USER_INDEX = 'byUser';
  * through TTL). Same guarantees as the other tables: on-demand, TTL, PITR, AWS-managed key, retained.
  */
 export function addAutoReviewTable(scope: Construct, id = 'AutoReview'): dynamodb.Table {
-  const table = new dynamodb.Table(scope, id, {
-    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-    sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-    timeToLiveAttribute: TTL_ATTRIBUTE,
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-    encryption: dynamodb.TableEncryption.AWS_MANAGED,
-    removalPolicy: RemovalPolicy.RETAIN,
-  });
+  const table = new dynamodb.Table(scope, id, TABLE_PROPS);
   table.addGlobalSecondaryIndex({
     indexName: AUTO_REVIEW_BY_USER_INDEX,
     partitionKey: { name: 'user_pk', type: dynamodb.AttributeType.STRING },

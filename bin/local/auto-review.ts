@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BedrockAgentCoreClient } from '@aws-sdk/client-bedrock-agentcore';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -13,6 +12,7 @@ import { loadWebhookConfig } from '../../lambdas/webhook/config';
 import { createReceiverDeps } from '../../lambdas/webhook/wiring';
 import { type LocalQueue, startLocalQueue } from '../../test/support/queue-standin';
 import { toFunctionUrlEvent } from './function-url';
+import { startLocalHttpServer } from './local-http';
 import { listenNames, readGuardedBody } from './request-guards';
 
 /** The local webhook secret when WEBHOOK_SECRET is not set: local runs only, never a deployed stack's. */
@@ -96,31 +96,14 @@ export async function startLocalAutoReview(options: LocalAutoReviewOptions): Pro
     res.writeHead(answer.statusCode ?? 200, { 'content-type': 'application/json' });
     res.end(answer.body ?? '');
   };
-  const server = createServer((req, res) => {
-    void serve(req, res).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ Message: `Local function URL error: ${String(error)}` }));
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host === '0.0.0.0' || options.host === undefined ? '127.0.0.1' : options.host;
+  const { baseUrl, close } = await startLocalHttpServer(serve, options);
   return {
-    url: `http://${host}:${port}/webhook`,
+    url: `${baseUrl}/webhook`,
     secret,
     queue,
     close: async () => {
       await queue.close();
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
+      await close();
     },
   };
 }

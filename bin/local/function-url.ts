@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { LambdaFunctionURLEventWithIAMAuthorizer, StreamifyHandler } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../../lambdas/chat/request';
 import {
@@ -10,6 +9,7 @@ import {
   LocalResponseStream,
   type StreamedResponseHead,
 } from './lambda-runtime';
+import { startLocalHttpServer } from './local-http';
 import { listenNames, readGuardedBody } from './request-guards';
 
 /** A local stand-in for the Lambda function URL in front of a streaming handler (RESPONSE_STREAM, AWS_IAM). */
@@ -54,13 +54,6 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES + 64 * 1024;
   // A concrete listen address (not a wildcard) is a name this server may be called by, too.
   const extraHosts = listenNames(options.host);
-
-  const server = createServer((req, res) => {
-    void serve(req, res).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ Message: `Local function URL error: ${String(error)}` }));
-    });
-  });
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readGuardedBody(req, res, {
@@ -126,26 +119,8 @@ export async function startLocalFunctionUrl(options: LocalFunctionUrlOptions): P
     res.end();
   }
 
-  // Longer than clients keep idle connections, so a request never races the server closing its socket.
-  server.keepAliveTimeout = 65_000;
-  // A busy port rejects (EADDRINUSE) instead of crashing the process with an unhandled 'error' event.
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${options.host === '0.0.0.0' ? '127.0.0.1' : (options.host ?? '127.0.0.1')}:${port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { server, baseUrl, close } = await startLocalHttpServer(serve, options);
+  return { url: baseUrl, server, close };
 }
 
 /** The payload format 2.0 event a function URL with AWS_IAM auth passes to the function. */

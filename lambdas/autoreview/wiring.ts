@@ -11,11 +11,7 @@ import {
 import { type CreateOctokitOptions, createGitHubAccess, createOctokit } from '../github';
 import { createTokenPortFromConfig, type GitHubTokenPort, type IdentityDeps } from '../identity';
 import { createLogger, type Logger } from '../log';
-import {
-  type AutoReviewMetrics,
-  createEmfAutoReviewMetrics,
-  noopAutoReviewMetrics,
-} from '../metrics/auto-review';
+import { type AutoReviewMetrics, autoReviewMetricsFor } from '../metrics/auto-review';
 import { createEmfMetrics } from '../metrics/emf';
 import { meterModel } from '../metrics/model-meter';
 import type { MetricsPort } from '../metrics/port';
@@ -120,15 +116,7 @@ export function createWorkerDeps(config: WorkerConfig, overrides: WorkerOverride
       logger,
       metrics: reviewMetrics,
     }),
-    metrics:
-      overrides.metrics ??
-      (emf
-        ? createEmfAutoReviewMetrics({
-            namespace: config.METRICS_NAMESPACE,
-            service: config.METRICS_SERVICE,
-            logger,
-          })
-        : noopAutoReviewMetrics),
+    metrics: overrides.metrics ?? autoReviewMetricsFor(config, logger),
     logger,
     maxReceiveCount: config.AUTO_REVIEW_MAX_RECEIVE_COUNT,
   };

@@ -57,3 +57,17 @@ export function createEmfAutoReviewMetrics(options: {
     },
   };
 }
+
+/** The auto-review metrics `METRICS` selects: EMF lines, or none. */
+export function autoReviewMetricsFor(
+  config: { METRICS: 'emf' | 'off'; METRICS_NAMESPACE: string; METRICS_SERVICE: string },
+  logger: Pick<Logger, 'warn'>,
+): AutoReviewMetrics {
+  return config.METRICS === 'emf'
+    ? createEmfAutoReviewMetrics({
+        namespace: config.METRICS_NAMESPACE,
+        service: config.METRICS_SERVICE,
+        logger,
+      })
+    : noopAutoReviewMetrics;
+}

@@ -5,11 +5,7 @@ import { createSqsJobQueue, type JobQueue } from '../autoreview/queue';
 import { createSubscriptionStore } from '../autoreview/subscriptions';
 import { createDynamoDbClient, createSecretsManagerClient, createSqsClient } from '../aws-clients';
 import { createLogger, type Logger } from '../log';
-import {
-  type AutoReviewMetrics,
-  createEmfAutoReviewMetrics,
-  noopAutoReviewMetrics,
-} from '../metrics/auto-review';
+import { type AutoReviewMetrics, autoReviewMetricsFor } from '../metrics/auto-review';
 import type { WebhookConfig } from './config';
 import { createDeliveryLedger } from './deliveries';
 import type { ReceiverDeps } from './receiver';
@@ -61,15 +57,7 @@ export function createReceiverDeps(config: WebhookConfig, overrides: ReceiverOve
         client: overrides.sqs ?? createSqsClient(aws),
         queueUrl: config.AUTO_REVIEW_QUEUE_URL,
       }),
-    metrics:
-      overrides.metrics ??
-      (config.METRICS === 'emf'
-        ? createEmfAutoReviewMetrics({
-            namespace: config.METRICS_NAMESPACE,
-            service: config.METRICS_SERVICE,
-            logger,
-          })
-        : noopAutoReviewMetrics),
+    metrics: overrides.metrics ?? autoReviewMetricsFor(config, logger),
     logger,
     maxBodyBytes: config.WEBHOOK_MAX_BODY_BYTES,
     deadlineMs: config.WEBHOOK_DEADLINE_MS,
