@@ -1,5 +1,5 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '../log';
+import { emfDocument } from './emf';
 import { METRIC, type MetricName } from './names';
 
 export type DeliveryOutcome = 'accepted' | 'rejected' | 'duplicate' | 'ignored';
@@ -33,13 +33,16 @@ export function createEmfAutoReviewMetrics(options: {
   service: string;
   logger?: Pick<Logger, 'warn'>;
 }): AutoReviewMetrics {
-  const metrics = new Metrics({ namespace: options.namespace, serviceName: options.service });
+  const dimensions = { service: options.service };
   const publish = (entries: Array<[MetricName, number]>) => {
     try {
-      for (const [name, value] of entries) metrics.addMetric(name, MetricUnit.Count, value);
-      metrics.publishStoredMetrics();
+      const line = emfDocument(
+        options.namespace,
+        dimensions,
+        entries.map(([name, value]) => [name, 'Count', value] as const),
+      );
+      process.stdout.write(`${line}\n`);
     } catch (error) {
-      metrics.clearMetrics();
       options.logger?.warn('A metric could not be written', { error: (error as Error).message });
     }
   };

@@ -1,3 +1,4 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import type { ChatEvent } from '../../lambdas/agent/events';
@@ -12,7 +13,8 @@ import { createToolSet } from '../../lambdas/agent/tool-specs';
 import { type ChatTurnDeps, runChatTurn } from '../../lambdas/agent/turn';
 import { IdentityError } from '../../lambdas/identity/errors';
 import type { GitHubTokenPort } from '../../lambdas/identity/port';
-import { createEmfMetrics } from '../../lambdas/metrics/emf';
+import { createEmfAutoReviewMetrics } from '../../lambdas/metrics/auto-review';
+import { createEmfMetrics, emfDocument, type MetricUnit } from '../../lambdas/metrics/emf';
 import { meterModel } from '../../lambdas/metrics/model-meter';
 import { type MetricsPort, noopMetrics } from '../../lambdas/metrics/port';
 import { estimateCostUsd, priceFor } from '../../lambdas/metrics/prices';
@@ -45,7 +47,7 @@ let stdout: string[];
 
 beforeEach(() => {
   stdout = [];
-  // Powertools writes EMF through its own Console on process.stdout: read what reaches the stream.
+  // EMF lines (ours, and Powertools' in the comparison below) are written to process.stdout: read what reaches it.
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stdout.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     return true;
@@ -136,6 +138,40 @@ async function runTurn(deps: ChatTurnDeps): Promise<ChatEvent[]> {
   });
   return events;
 }
+
+describe('EMF documents', () => {
+  type Metric = [name: string, unit: MetricUnit, value: number];
+  /** What Powertools Metrics writes for these metrics and dimensions (besides `service`). */
+  const powertoolsDocument = (dimensions: Record<string, string>, metrics: Metric[]): EmfLine => {
+    const powertools = new Metrics({ namespace: 'GitHubCodingAgent', serviceName: 'chat' });
+    for (const [name, value] of Object.entries(dimensions)) powertools.addDimension(name, value);
+    for (const [name, unit, value] of metrics) powertools.addMetric(name, unit, value);
+    powertools.publishStoredMetrics();
+    const [line] = emfLines();
+    return line as EmfLine;
+  };
+
+  it.each([
+    ['by service only', {}],
+    ['by service and one more dimension', { Outcome: 'model_throttled' }],
+  ])('are the documents Powertools Metrics writes, %s', (_case, dimensions: Record<string, string>) => {
+    // Arrange
+    const metrics: Metric[] = [
+      ['Turns', 'Count', 1],
+      ['TimeToFirstToken', 'Milliseconds', 412],
+      ['EstimatedCostUsd', 'None', 0.000123],
+    ];
+    const expected = powertoolsDocument(dimensions, metrics);
+
+    // Act
+    const ours = JSON.parse(
+      emfDocument('GitHubCodingAgent', { service: 'chat', ...dimensions }, metrics, expected._aws.Timestamp),
+    ) as EmfLine;
+
+    // Assert
+    expect(ours).toEqual(expected);
+  });
+});
 
 describe('EMF metrics of a chat turn', () => {
   const usage = {
@@ -490,6 +526,25 @@ describe('review findings metrics', () => {
       ['minor', 0],
       ['nit', 0],
     ]);
+  });
+});
+
+describe('auto-review metrics', () => {
+  it('counts a delivery and the jobs it queued, and a job by its outcome, by service only', () => {
+    // Arrange
+    const metrics = createEmfAutoReviewMetrics({ namespace: 'TestNamespace', service: 'test-stack' });
+
+    // Act
+    metrics.delivery('accepted', 2);
+    metrics.job('failed');
+
+    // Assert
+    expect(lineWith('WebhookDeliveriesAccepted', ['service'])).toMatchObject({
+      service: 'test-stack',
+      WebhookDeliveriesAccepted: 1,
+      AutoReviewJobsQueued: 2,
+    });
+    expect(unitsOf(lineWith('AutoReviewJobsFailed', ['service']))).toEqual({ AutoReviewJobsFailed: 'Count' });
   });
 });
 
