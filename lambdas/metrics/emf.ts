@@ -37,10 +37,10 @@ const REVIEW_METRIC: Record<ReviewEvent, MetricName> = {
 const DIMENSION_VALUE = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
- * One document in CloudWatch's embedded metric format (EMF): the metrics, their units and the dimensions they share,
- * `service` first, with every value at the top level. The same document Powertools Metrics writes for them (a test
- * compares the two), built directly: Powertools' per-metric stores and checks cost ~0.4 ms of CPU per chat turn
- * (docs/performance.md (f)).
+ * One document in CloudWatch's embedded metric format (EMF): the metrics and their units under one dimension set (the
+ * keys of `dimensions`, in order: callers put `service` first), with every value at the top level. The same document
+ * Powertools Metrics writes for them (a test compares the two), built directly: Powertools' per-metric stores and
+ * checks cost ~0.4 ms of CPU more per chat turn (docs/performance.md (f)).
  */
 export function emfDocument(
   namespace: string,
