@@ -1,5 +1,5 @@
 import type { Logger } from '../log';
-import { emfDocument } from './emf';
+import { writeEmfLine } from './emf';
 import { METRIC, type MetricName } from './names';
 
 export type DeliveryOutcome = 'accepted' | 'rejected' | 'duplicate' | 'ignored';
@@ -34,18 +34,13 @@ export function createEmfAutoReviewMetrics(options: {
   logger?: Pick<Logger, 'warn'>;
 }): AutoReviewMetrics {
   const dimensions = { service: options.service };
-  const publish = (entries: Array<[MetricName, number]>) => {
-    try {
-      const line = emfDocument(
-        options.namespace,
-        dimensions,
-        entries.map(([name, value]) => [name, 'Count', value] as const),
-      );
-      process.stdout.write(`${line}\n`);
-    } catch (error) {
-      options.logger?.warn('A metric could not be written', { error: (error as Error).message });
-    }
-  };
+  const publish = (entries: Array<[MetricName, number]>) =>
+    writeEmfLine(
+      options.namespace,
+      dimensions,
+      entries.map(([name, value]) => [name, 'Count', value] as const),
+      options.logger,
+    );
   return {
     delivery(outcome, jobsQueued) {
       publish([

@@ -66,6 +66,23 @@ export function emfDocument(
 }
 
 /**
+ * Writes one {@link emfDocument} as a line on stdout, where Lambda hands it to CloudWatch Logs. A line that cannot be
+ * written is reported to `logger`, never thrown: metrics must not fail a turn.
+ */
+export function writeEmfLine(
+  namespace: string,
+  dimensions: Readonly<Record<string, string>>,
+  metrics: ReadonlyArray<readonly [name: string, unit: MetricUnit, value: number]>,
+  logger?: Pick<Logger, 'warn'>,
+): void {
+  try {
+    process.stdout.write(`${emfDocument(namespace, dimensions, metrics)}\n`);
+  } catch (error) {
+    logger?.warn('A metric could not be written', { error: (error as Error).message });
+  }
+}
+
+/**
  * The {@link MetricsPort} in CloudWatch embedded metric format: each call writes one JSON line to stdout, which
  * CloudWatch Logs turns into metrics (no API call, nothing on the hot path but the write).
  */
@@ -81,11 +98,7 @@ export function createEmfMetrics(options: EmfMetricsOptions): MetricsPort {
     for (const [name, value] of Object.entries(dimensions)) {
       named[name] = DIMENSION_VALUE.test(value) ? value : 'other';
     }
-    try {
-      process.stdout.write(`${emfDocument(options.namespace, named, present)}\n`);
-    } catch (error) {
-      options.logger?.warn('A metric could not be written', { error: (error as Error).message });
-    }
+    writeEmfLine(options.namespace, named, present, options.logger);
   };
 
   const Count = 'Count';

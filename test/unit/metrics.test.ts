@@ -139,6 +139,14 @@ async function runTurn(deps: ChatTurnDeps): Promise<ChatEvent[]> {
   return events;
 }
 
+/** One model call's tokens, as the scripted models below report them. */
+const usage = {
+  inputTokens: 1000,
+  outputTokens: 200,
+  cacheReadInputTokens: 4000,
+  cacheWriteInputTokens: 0,
+};
+
 describe('EMF documents', () => {
   type Metric = [name: string, unit: MetricUnit, value: number];
   /** What Powertools Metrics writes for these metrics and dimensions (besides `service`). */
@@ -173,14 +181,29 @@ describe('EMF documents', () => {
   });
 });
 
-describe('EMF metrics of a chat turn', () => {
-  const usage = {
-    inputTokens: 1000,
-    outputTokens: 200,
-    cacheReadInputTokens: 4000,
-    cacheWriteInputTokens: 0,
-  };
+describe('an EMF line that cannot be written', () => {
+  it('is reported as a warning and never fails the caller', () => {
+    // Arrange
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => {
+      throw new Error('EPIPE');
+    });
+    const warnings: string[] = [];
+    const metrics = createEmfMetrics({
+      namespace: 'TestNamespace',
+      service: 'test-stack',
+      logger: { warn: (message) => warnings.push(String(message)) },
+    });
 
+    // Act
+    const consent = () => metrics.consent('started');
+
+    // Assert
+    expect(consent).not.toThrow();
+    expect(warnings).toEqual(['A metric could not be written']);
+  });
+});
+
+describe('EMF metrics of a chat turn', () => {
   beforeEach(async () => {
     const metrics = createEmfMetrics({ namespace: 'TestNamespace', service: 'test-stack' });
     const model = meterModel(
@@ -266,13 +289,6 @@ describe('EMF metrics of a chat turn', () => {
 });
 
 describe("EMF metrics of a chat turn whose model calls go in the turn's line (the chat function)", () => {
-  const usage = {
-    inputTokens: 1000,
-    outputTokens: 200,
-    cacheReadInputTokens: 4000,
-    cacheWriteInputTokens: 0,
-  };
-
   beforeEach(async () => {
     const metrics = createEmfMetrics({ namespace: 'TestNamespace', service: 'test-stack' });
     const model = scriptedModel([
